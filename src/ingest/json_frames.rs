@@ -1,0 +1,281 @@
+//! Finds each JSON record's bytes in a stream of JSON text.
+//!
+//! Accepts JSON Lines, concatenated or pretty-printed objects (evtx_dump's `-o json`,
+//! with its `Record N` lines) and a top-level array of objects. Only string, escape
+//! and bracket state is tracked here; serde_json parses each record afterwards. In
+//! JSON Lines a line that does not close its object is reported and reading goes on
+//! at the next line.
+
+use super::lines::LineCounter;
+use super::{MAX_RECORD_BYTES, Piece, preview};
+
+/// A line of text is classified once this long, even without its newline.
+const MAX_NOISE_LINE: usize = 1 << 20;
+
+#[derive(Clone, Copy, Debug)]
+enum State {
+    Between,
+    InRecord { start: usize, depth: u32, in_string: bool, escaped: bool },
+    /// Text that is not JSON, up to the end of its line.
+    Noise { start: usize, reported: bool },
+    /// An oversized record whose bytes are dropped until it closes.
+    Discarding { depth: u32, in_string: bool, escaped: bool },
+}
+
+/// Splits JSON text into records.
+pub struct JsonFramer {
+    pub buf: Vec<u8>,
+    lines: LineCounter,
+    pos: usize,
+    state: State,
+    in_array: bool,
+    /// Decided by the first record: true when it opened and closed on one line.
+    json_lines: Option<bool>,
+}
+
+impl Default for JsonFramer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JsonFramer {
+    pub fn new() -> Self {
+        Self {
+            buf: Vec::new(),
+            lines: LineCounter::new(),
+            pos: 0,
+            state: State::Between,
+            in_array: false,
+            json_lines: None,
+        }
+    }
+
+    /// Emits every complete record in the buffer, then drops the bytes no longer needed.
+    pub fn drain(&mut self, at_eof: bool, emit: &mut dyn FnMut(Piece<'_>)) {
+        let len = self.buf.len();
+        while self.pos < len {
+            let byte = self.buf[self.pos];
+            match self.state {
+                State::Between => {
+                    match byte {
+                        b'{' => {
+                            self.state = State::InRecord { start: self.pos, depth: 1, in_string: false, escaped: false }
+                        }
+                        b'[' if !self.in_array => self.in_array = true,
+                        b',' | b']' if self.in_array => self.in_array = byte == b',',
+                        b' ' | b'\t' | b'\r' | b'\n' => {}
+                        _ => self.state = State::Noise { start: self.pos, reported: false },
+                    }
+                    self.pos += 1;
+                }
+                State::Noise { start, reported } => match memchr::memchr(b'\n', &self.buf[self.pos..]) {
+                    Some(at) => {
+                        if !reported {
+                            self.report_noise(start, self.pos + at, emit);
+                        }
+                        self.pos += at + 1;
+                        self.state = State::Between;
+                    }
+                    None => {
+                        if !reported && len - start > MAX_NOISE_LINE {
+                            self.report_noise(start, len, emit);
+                            self.state = State::Noise { start: len, reported: true };
+                        }
+                        self.pos = len;
+                    }
+                },
+                State::InRecord { start, depth, in_string, escaped } => {
+                    let json_lines = self.json_lines == Some(true);
+                    let (next, stop) = scan(&self.buf, self.pos, depth, in_string, escaped, json_lines);
+                    self.pos = next.pos;
+                    match stop {
+                        Stop::Closed => {
+                            let text = &self.buf[start..self.pos];
+                            let line = self.lines.line_at(&self.buf, start);
+                            if self.json_lines.is_none() {
+                                self.json_lines = Some(!self.in_array && memchr::memchr(b'\n', text).is_none());
+                            }
+                            emit(Piece::Record { text: &self.buf[start..self.pos], line });
+                            self.state = State::Between;
+                        }
+                        Stop::LineEnded => {
+                            let line = self.lines.line_at(&self.buf, start);
+                            emit(Piece::Skipped { line, reason: "JSON record is not closed at the end of its line".into() });
+                            self.state = State::Between;
+                        }
+                        Stop::NeedMore if len - start > MAX_RECORD_BYTES => {
+                            let line = self.lines.line_at(&self.buf, start);
+                            emit(Piece::Skipped {
+                                line,
+                                reason: format!("JSON record larger than {} MiB skipped", MAX_RECORD_BYTES >> 20),
+                            });
+                            self.state = State::Discarding {
+                                depth: next.depth,
+                                in_string: next.in_string,
+                                escaped: next.escaped,
+                            };
+                        }
+                        Stop::NeedMore => {
+                            self.state = State::InRecord {
+                                start,
+                                depth: next.depth,
+                                in_string: next.in_string,
+                                escaped: next.escaped,
+                            }
+                        }
+                    }
+                }
+                State::Discarding { depth, in_string, escaped } => {
+                    let (next, stop) = scan(&self.buf, self.pos, depth, in_string, escaped, false);
+                    self.pos = next.pos;
+                    self.state = match stop {
+                        Stop::NeedMore => {
+                            State::Discarding { depth: next.depth, in_string: next.in_string, escaped: next.escaped }
+                        }
+                        _ => State::Between,
+                    };
+                }
+            }
+        }
+        if at_eof {
+            match self.state {
+                State::InRecord { start, .. } => {
+                    let line = self.lines.line_at(&self.buf, start);
+                    emit(Piece::Skipped { line, reason: "truncated JSON record: the file ends inside it".into() });
+                }
+                State::Noise { start, reported: false } => self.report_noise(start, len, emit),
+                _ => {}
+            }
+            self.state = State::Between;
+        }
+        self.compact();
+    }
+
+    fn report_noise(&mut self, start: usize, end: usize, emit: &mut dyn FnMut(Piece<'_>)) {
+        let text = self.buf[start..end].trim_ascii();
+        if super::is_record_marker(text) {
+            return;
+        }
+        let line = self.lines.line_at(&self.buf, start);
+        emit(Piece::Skipped { line, reason: format!("not JSON: {}", preview(text)) });
+    }
+
+    fn compact(&mut self) {
+        let keep_from = match self.state {
+            State::InRecord { start, .. } => start,
+            State::Noise { start, reported: false } => start.min(self.pos),
+            _ => self.pos,
+        };
+        if keep_from == 0 {
+            return;
+        }
+        self.lines.drained(&self.buf, keep_from);
+        self.buf.drain(..keep_from);
+        self.pos -= keep_from;
+        match &mut self.state {
+            State::InRecord { start, .. } | State::Noise { start, .. } => *start = start.saturating_sub(keep_from),
+            _ => {}
+        }
+    }
+}
+
+struct ScanState {
+    pos: usize,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+enum Stop {
+    /// The record's outermost bracket closed; `pos` is just past it.
+    Closed,
+    /// JSON Lines only: a newline came before the record closed; `pos` is past it.
+    LineEnded,
+    NeedMore,
+}
+
+/// Tracks brackets outside strings from `pos` until the record closes or the buffer ends.
+fn scan(buf: &[u8], mut pos: usize, mut depth: u32, mut in_string: bool, mut escaped: bool, json_lines: bool) -> (ScanState, Stop) {
+    while pos < buf.len() {
+        let byte = buf[pos];
+        pos += 1;
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            } else if byte == b'\n' && json_lines {
+                return (ScanState { pos, depth, in_string, escaped }, Stop::LineEnded);
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return (ScanState { pos, depth, in_string, escaped }, Stop::Closed);
+                }
+            }
+            b'\n' if json_lines => return (ScanState { pos, depth, in_string, escaped }, Stop::LineEnded),
+            _ => {}
+        }
+    }
+    (ScanState { pos, depth, in_string, escaped }, Stop::NeedMore)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str, piece: usize) -> Vec<String> {
+        let mut framer = JsonFramer::new();
+        let mut out = Vec::new();
+        let mut emit = |p: Piece<'_>| match p {
+            Piece::Record { text, line } => out.push(format!("{line}:{}", String::from_utf8_lossy(text))),
+            Piece::Skipped { line, .. } => out.push(format!("skip@{line}")),
+        };
+        for chunk in text.as_bytes().chunks(piece) {
+            framer.buf.extend_from_slice(chunk);
+            framer.drain(false, &mut emit);
+        }
+        framer.drain(true, &mut emit);
+        out
+    }
+
+    fn all_piece_sizes(text: &str) -> Vec<String> {
+        let whole = frame(text, usize::MAX);
+        for piece in [1, 2, 5, 64] {
+            assert_eq!(frame(text, piece), whole, "piece size {piece}");
+        }
+        whole
+    }
+
+    #[test]
+    fn json_lines_with_braces_in_strings() {
+        let text = "{\"a\":\"}{\\\"\"}\n{\"b\":[1,{\"c\":2}]}\n";
+        assert_eq!(all_piece_sizes(text), ["1:{\"a\":\"}{\\\"\"}", "2:{\"b\":[1,{\"c\":2}]}"]);
+    }
+
+    #[test]
+    fn pretty_objects_with_record_lines() {
+        let text = "Record 1\n{\n  \"Event\": {\n    \"x\": 1\n  }\n}\nRecord 2\n{\n}\n";
+        assert_eq!(all_piece_sizes(text), ["2:{\n  \"Event\": {\n    \"x\": 1\n  }\n}", "8:{\n}"]);
+    }
+
+    #[test]
+    fn array_of_objects() {
+        let text = "[\n  {\"a\": 1},\n  {\"b\": {\"c\": []}}\n]";
+        assert_eq!(all_piece_sizes(text), ["2:{\"a\": 1}", "3:{\"b\": {\"c\": []}}"]);
+    }
+
+    #[test]
+    fn unclosed_line_is_skipped_and_reading_goes_on() {
+        let text = "{\"a\":1}\n{\"b\":\"cut\n{\"c\":3}\nnot json at all\n{\"d\":4";
+        assert_eq!(all_piece_sizes(text), ["1:{\"a\":1}", "skip@2", "3:{\"c\":3}", "skip@4", "skip@5"]);
+    }
+}

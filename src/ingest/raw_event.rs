@@ -1,0 +1,40 @@
+//! One event as read from a file, before any Sysmon or CIM meaning is given to it.
+//!
+//! Every input shape (XML, evtx_dump JSON, flat JSON) is parsed into this one
+//! struct, so normalization has a single source to map from.
+
+/// A parsed event: the `System` block's fields plus the `EventData` name/value pairs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawEvent {
+    /// `System/EventID`, when it was a plain number.
+    pub event_id: Option<u32>,
+    /// `System/Provider/@Name` (or a flat shape's `SourceName`).
+    pub provider: Option<String>,
+    /// `System/Channel`.
+    pub channel: Option<String>,
+    /// `System/Computer` (or a flat shape's `Hostname`).
+    pub computer: Option<String>,
+    /// `System/TimeCreated/@SystemTime`, as written.
+    pub system_time: Option<String>,
+    /// `System/Security/@UserID`, the SID the event was logged under.
+    pub security_user_id: Option<String>,
+    /// A shipper's own timestamp (`@timestamp`, `EventTime`, …): field name and value.
+    pub shipper_time: Option<(&'static str, String)>,
+    /// `EventData/Data[@Name]` pairs in document order.
+    pub data: Vec<(String, String)>,
+}
+
+impl RawEvent {
+    /// The `EventData` value named `name` (exact, case-sensitive, as Sysmon writes it).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.data.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
+    /// True when the event comes from Sysmon: by provider, or by a channel naming Sysmon.
+    pub fn is_sysmon(&self) -> bool {
+        let provider = self.provider.as_deref().unwrap_or("");
+        let channel = self.channel.as_deref().unwrap_or("");
+        provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon")
+            || channel.to_ascii_lowercase().contains("sysmon")
+    }
+}
