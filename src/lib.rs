@@ -1,1 +1,151 @@
+//! Sysmon Lens finds msiexec abuse (MITRE ATT&CK T1218.007) in Sysmon logs with
+//! Splunk's two published detections, and annotates findings as Splunk ES does.
+//!
+//! The pipeline is ingest → normalize → detect → annotate → report. It works on bytes
+//! only: an [`Analyzer`] is fed each file's chunks and finishes into a [`Report`], so
+//! a file larger than memory is read without being held. Files of one analysis are
+//! one data set: a process in one file joins its connections in another.
+//!
+//! ```
+//! let xml = br#"<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID>
+//! <Computer>WS1</Computer></System><EventData><Data Name='Image'>C:\Windows\System32\cmd.exe</Data>
+//! <Data Name='ParentImage'>C:\Windows\System32\msiexec.exe</Data></EventData></Event>"#;
+//! let report = sysmon_lens::analyze([("a.xml", &xml[..])]);
+//! assert_eq!(report.findings.len(), 1);
+//! assert_eq!(report.findings[0].row["process_name"], "cmd.exe");
+//! ```
+
+pub mod annotate;
+pub mod detect;
 pub mod ingest;
+pub mod normalize;
+pub mod report;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+use detect::Detections;
+use ingest::{FileIngest, RawEvent};
+use normalize::{Cim, Origin, time};
+pub use report::Report;
+use report::{FileReport, Summary};
+use std::collections::BTreeMap;
+
+/// How many distinct users the summary lists.
+const MAX_SUMMARY_USERS: usize = 1000;
+
+/// One analysis over any number of files, fed in chunks.
+#[derive(Default)]
+pub struct Analyzer {
+    files: Vec<FileReport>,
+    current: Option<OpenFile>,
+    detections: Detections,
+    summary: Summary,
+    first: Option<jiff::Timestamp>,
+    last: Option<jiff::Timestamp>,
+    events: u64,
+}
+
+struct OpenFile {
+    name: String,
+    ingest: FileIngest,
+    times: TimeTally,
+}
+
+/// Where one file's event times came from.
+#[derive(Default)]
+struct TimeTally {
+    sources: BTreeMap<&'static str, u64>,
+    skewed: u64,
+}
+
+impl Analyzer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a new file; a file still open is ended first.
+    pub fn begin_file(&mut self, name: &str) {
+        self.end_file();
+        self.current = Some(OpenFile {
+            name: name.to_string(),
+            ingest: FileIngest::new(),
+            times: TimeTally::default(),
+        });
+    }
+
+    /// Feeds the open file's next bytes (any chunk size, including one byte).
+    pub fn feed(&mut self, chunk: &[u8]) {
+        let Some(mut file) = self.current.take() else {
+            return;
+        };
+        let index = self.files.len();
+        let times = &mut file.times;
+        file.ingest.feed(chunk, &mut |event, line| self.observe(times, event, Origin { file: index, line }));
+        self.current = Some(file);
+    }
+
+    /// Ends the open file, reporting a truncated last record if there is one.
+    pub fn end_file(&mut self) {
+        let Some(mut file) = self.current.take() else {
+            return;
+        };
+        let index = self.files.len();
+        let times = &mut file.times;
+        file.ingest.finish(&mut |event, line| self.observe(times, event, Origin { file: index, line }));
+        self.files.push(FileReport {
+            name: file.name,
+            ingest: file.ingest.stats,
+            time_sources: file.times.sources,
+            time_skew_events: file.times.skewed,
+        });
+    }
+
+    /// Sysmon events read so far, across files.
+    pub fn events_read(&self) -> u64 {
+        self.events
+    }
+
+    /// Ends the analysis: runs the searches' final steps and builds the report.
+    pub fn finish(mut self) -> Report {
+        self.end_file();
+        self.summary.first_time = self.first.map(time::ctime);
+        self.summary.last_time = self.last.map(time::ctime);
+        report::build(self.files, self.summary, self.detections.finish())
+    }
+
+    fn observe(&mut self, times: &mut TimeTally, event: RawEvent, origin: Origin) {
+        self.events += 1;
+        let time = time::event_time(&event);
+        if let Some(time) = &time {
+            *times.sources.entry(time.source).or_default() += 1;
+            times.skewed += u64::from(time.skewed);
+            self.first = Some(self.first.map_or(time.at, |t| t.min(time.at)));
+            self.last = Some(self.last.map_or(time.at, |t| t.max(time.at)));
+        }
+        let cim = normalize::to_cim(&event);
+        let (host, user) = match &cim {
+            Cim::Process(row) => (&row.dest, &row.user),
+            Cim::Traffic(row) => (&row.dvc, &row.user),
+            Cim::Other => (&event.computer, &None),
+        };
+        if let Some(host) = host.as_ref().filter(|host| !self.summary.hosts.contains(*host)) {
+            self.summary.hosts.insert(host.clone());
+        }
+        if let Some(user) = user.as_ref().filter(|user| !self.summary.users.contains(*user)) {
+            if self.summary.users.len() < MAX_SUMMARY_USERS {
+                self.summary.users.insert(user.clone());
+            }
+        }
+        self.detections.observe(&event, &cim, time.as_ref(), origin);
+    }
+}
+
+/// Analyzes whole files held in memory; the same as feeding each one in a single chunk.
+pub fn analyze<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Report {
+    let mut analyzer = Analyzer::new();
+    for (name, bytes) in files {
+        analyzer.begin_file(name);
+        analyzer.feed(bytes);
+    }
+    analyzer.finish()
+}

@@ -1,0 +1,211 @@
+//! Command-line adapter: reads files and directories, feeds the core in chunks and
+//! prints the report as a table, one JSON document, or CSV.
+//!
+//! Exit status: 0 when there are no findings, 1 when there are, 2 on an error.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use sysmon_lens::{Analyzer, Report};
+
+/// Files are read in slices of this size, as the page reads them.
+const CHUNK_BYTES: usize = 1 << 20;
+
+#[derive(Parser)]
+#[command(name = "sysmon-lens", version, about = "Finds msiexec abuse (ATT&CK T1218.007) in Sysmon logs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze Sysmon logs (files or directories, walked recursively) as one data set.
+    Scan {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let Command::Scan { format, paths } = Cli::parse().command;
+    match scan(&paths).and_then(|report| print(&report, format).map(|()| report)) {
+        Ok(report) if report.findings.is_empty() => ExitCode::from(0),
+        Ok(_) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("sysmon-lens: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn scan(paths: &[PathBuf]) -> Result<Report> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect_files(path, &mut files)?;
+    }
+    if files.is_empty() {
+        bail!("no files found under {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    let mut analyzer = Analyzer::new();
+    let mut chunk = vec![0; CHUNK_BYTES];
+    for path in &files {
+        let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        analyzer.begin_file(&path.display().to_string());
+        loop {
+            let read = file.read(&mut chunk).with_context(|| format!("cannot read {}", path.display()))?;
+            if read == 0 {
+                break;
+            }
+            analyzer.feed(&chunk[..read]);
+        }
+        analyzer.end_file();
+    }
+    let report = analyzer.finish();
+    for file in &report.files {
+        if let Some(error) = &file.ingest.error {
+            eprintln!("{}: {error}", file.name);
+        }
+        for skip in &file.ingest.skipped {
+            eprintln!("{}: {}: {}", file.name, skip.position, skip.reason);
+        }
+        let unlisted = file.ingest.skipped_count - file.ingest.skipped.len() as u64;
+        if unlisted > 0 {
+            eprintln!("{}: {unlisted} more records skipped", file.name);
+        }
+    }
+    Ok(report)
+}
+
+/// A file, or every file under a directory in name order.
+fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_dir() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(path)
+        .with_context(|| format!("cannot list {}", path.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort();
+    for entry in entries {
+        collect_files(&entry, files)?;
+    }
+    Ok(())
+}
+
+fn print(report: &Report, format: OutputFormat) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer(&mut out, report)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Csv => print_csv(report, &mut out)?,
+        OutputFormat::Table => print_table(report, &mut out)?,
+    }
+    Ok(())
+}
+
+/// Every row field any detection prints, in first-seen order.
+fn row_columns(report: &Report) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for finding in &report.findings {
+        for key in finding.row.keys() {
+            if !columns.contains(key) {
+                columns.push(key.clone());
+            }
+        }
+    }
+    columns
+}
+
+fn text(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn print_csv(report: &Report, out: &mut impl Write) -> Result<()> {
+    let columns = row_columns(report);
+    let mut writer = csv::Writer::from_writer(out);
+    let mut header = vec!["detection_id", "detection", "mode", "severity", "risk_score", "risk_message"];
+    header.extend(columns.iter().map(String::as_str));
+    writer.write_record(&header)?;
+    for finding in &report.findings {
+        let mut record = vec![
+            finding.detection_id.to_string(),
+            finding.detection.to_string(),
+            serde_json::to_value(finding.mode)?.as_str().unwrap_or_default().to_string(),
+            finding.risk.severity.to_string(),
+            finding.risk.score.to_string(),
+            finding.risk.message.clone(),
+        ];
+        record.extend(columns.iter().map(|column| text(finding.row.get(column))));
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+fn print_table(report: &Report, out: &mut impl Write) -> Result<()> {
+    writeln!(out, "Files")?;
+    for file in &report.files {
+        let events: Vec<String> = file.ingest.sysmon_events.iter().map(|(id, n)| format!("EID {id}: {n}")).collect();
+        writeln!(
+            out,
+            "  {}  [{}, {}]  {}  other: {}  skipped: {}",
+            file.name,
+            file.ingest.format,
+            serde_json::to_value(file.ingest.encoding)?.as_str().unwrap_or_default(),
+            if events.is_empty() { "no Sysmon events".to_string() } else { events.join(", ") },
+            file.ingest.other_events,
+            file.ingest.skipped_count
+        )?;
+    }
+    writeln!(out)?;
+    if report.findings.is_empty() {
+        writeln!(out, "No findings.")?;
+        return Ok(());
+    }
+    for detection in &report.detections {
+        let findings: Vec<_> = report.findings.iter().filter(|f| f.detection_id == detection.id).collect();
+        if findings.is_empty() {
+            continue;
+        }
+        writeln!(out, "{} ({}, {} finding{})", detection.name, detection.kind, findings.len(), if findings.len() == 1 { "" } else { "s" })?;
+        for finding in findings {
+            writeln!(out, "  [{} {}] {}", finding.risk.severity, finding.risk.score, finding.risk.message)?;
+            let width = finding.row.keys().map(String::len).max().unwrap_or(0);
+            for (key, value) in &finding.row {
+                writeln!(out, "    {key:width$}  {}", text(Some(value)))?;
+            }
+            for event in &finding.events {
+                writeln!(out, "    event  {} {} (EID {})", event.file, event.position, event.event_id)?;
+            }
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "Risk by object")?;
+    for total in &report.risk_totals {
+        writeln!(out, "  {:>4}  {:6}  {}  ({} findings)", total.score, total.kind, total.object, total.findings)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Windows HTTP Network Communication From MSIExec (b0fd38c7), as published.
+//!
+//! Processes where `process_name=msiexec.exe OR original_file_name=msiexec.exe`,
+//! grouped by `_time` and nineteen fields, `join process_id` with All_Traffic rows to
+//! ports 80/443 grouped by their own nineteen fields. Splunk's join defaults apply:
+//! `max=1` keeps the first traffic row per process id, in the subsearch's sorted order,
+//! and `overwrite=true` lets its `dest` and `user` replace the process's. The join is
+//! on the PID alone, across hosts and time — that is what the search does.
+//!
+//! `by _time` without a span is taken as one-second buckets.
+
+use super::meta::{DetectionMeta, HTTP_FROM_MSIEXEC};
+use super::{Evidence, Match, Mode, fill_null, keep_evidence, same};
+use crate::ingest::RawEvent;
+use crate::normalize::time::ctime;
+use crate::normalize::{EventTime, Origin, ProcessRow, TrafficRow};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// The process search's `by` fields after `_time`, in the SPL's order.
+const PROCESS_BY: [&str; 20] = [
+    "action",
+    "dest",
+    "original_file_name",
+    "parent_process",
+    "parent_process_exec",
+    "parent_process_guid",
+    "parent_process_id",
+    "parent_process_name",
+    "parent_process_path",
+    "process",
+    "process_exec",
+    "process_guid",
+    "process_hash",
+    "process_id",
+    "process_integrity_level",
+    "process_name",
+    "process_path",
+    "user",
+    "user_id",
+    "vendor_product",
+];
+
+/// The traffic subsearch's `by` fields, in the SPL's order.
+const TRAFFIC_BY: [&str; 19] = [
+    "action",
+    "app",
+    "bytes",
+    "bytes_in",
+    "bytes_out",
+    "dest",
+    "dest_ip",
+    "dest_port",
+    "dvc",
+    "protocol",
+    "protocol_version",
+    "src",
+    "src_ip",
+    "src_port",
+    "transport",
+    "user",
+    "vendor_product",
+    "direction",
+    "process_id",
+];
+
+const PORTS: [&str; 2] = ["80", "443"];
+
+type ProcessKey = (String, [String; 20]);
+type TrafficKey = [String; 19];
+
+/// msiexec process rows and port 80/443 connections, kept until the join.
+#[derive(Default)]
+pub struct HttpFromMsiexec {
+    processes: BTreeMap<ProcessKey, Vec<Evidence>>,
+    traffic: BTreeMap<TrafficKey, Vec<Evidence>>,
+}
+
+impl HttpFromMsiexec {
+    pub fn meta() -> &'static DetectionMeta {
+        &HTTP_FROM_MSIEXEC
+    }
+
+    /// The `process_msiexec` macro.
+    pub fn is_msiexec(row: &ProcessRow) -> bool {
+        same(&row.process_name, "msiexec.exe") || same(&row.original_file_name, "msiexec.exe")
+    }
+
+    pub fn observe_process(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+        if !Self::is_msiexec(row) {
+            return;
+        }
+        let second = time.map_or_else(|| "null".to_string(), |t| ctime(t.at));
+        let fields = [
+            &row.action,
+            &row.dest,
+            &row.original_file_name,
+            &row.parent_process,
+            &row.parent_process_exec,
+            &row.parent_process_guid,
+            &row.parent_process_id,
+            &row.parent_process_name,
+            &row.parent_process_path,
+            &row.process,
+            &row.process_exec,
+            &row.process_guid,
+            &row.process_hash,
+            &row.process_id,
+            &row.process_integrity_level,
+            &row.process_name,
+            &row.process_path,
+            &row.user,
+            &row.user_id,
+            &row.vendor_product,
+        ]
+        .map(fill_null);
+        keep_evidence(self.processes.entry((second, fields)).or_default(), event, time, origin);
+    }
+
+    pub fn observe_traffic(&mut self, row: &TrafficRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+        if !PORTS.iter().any(|port| row.dest_port.as_deref() == Some(port)) {
+            return;
+        }
+        let none = None;
+        let key = [
+            &none, // action: not set by the Sysmon add-on for EID 3
+            &row.app,
+            &none, // bytes, bytes_in, bytes_out: Sysmon does not count bytes
+            &none,
+            &none,
+            &row.dest,
+            &row.dest_ip,
+            &row.dest_port,
+            &row.dvc,
+            &none, // protocol, protocol_version: not in Sysmon EID 3
+            &none,
+            &row.src,
+            &row.src_ip,
+            &row.src_port,
+            &row.transport,
+            &row.user,
+            &row.vendor_product,
+            &row.direction,
+            &row.process_id,
+        ]
+        .map(fill_null);
+        keep_evidence(self.traffic.entry(key).or_default(), event, time, origin);
+    }
+
+    pub fn finish(self) -> Vec<Match> {
+        let pid_at = TRAFFIC_BY.len() - 1;
+        // max=1: the first subsearch row per process_id, in tstats' sorted order.
+        let mut first_by_pid: HashMap<&str, (&TrafficKey, &Vec<Evidence>)> = HashMap::new();
+        for (key, evidence) in &self.traffic {
+            first_by_pid.entry(key[pid_at].as_str()).or_insert((key, evidence));
+        }
+        let field = |key: &TrafficKey, name: &str| {
+            let at = TRAFFIC_BY.iter().position(|by| *by == name).unwrap_or(pid_at);
+            Value::String(key[at].clone())
+        };
+        let process_field = |fields: &[String; 20], name: &str| {
+            let at = PROCESS_BY.iter().position(|by| *by == name).unwrap_or(0);
+            Value::String(fields[at].clone())
+        };
+        let mut matches = Vec::new();
+        for ((second, fields), process_evidence) in &self.processes {
+            let pid = process_field(fields, "process_id");
+            let Some((traffic, traffic_evidence)) = pid.as_str().and_then(|pid| first_by_pid.get(pid)) else {
+                continue;
+            };
+            let mut row = Map::new();
+            row.insert("_time".into(), second.clone().into());
+            row.insert("user".into(), field(traffic, "user"));
+            row.insert("dest".into(), field(traffic, "dest"));
+            for name in ["parent_process_name", "process_name", "process_path", "process", "process_id"] {
+                row.insert(name.into(), process_field(fields, name));
+            }
+            row.insert("dest_port".into(), field(traffic, "dest_port"));
+            row.insert("dest_ip".into(), field(traffic, "dest_ip"));
+            let evidence = process_evidence.iter().chain(traffic_evidence.iter()).cloned().collect();
+            matches.push(Match { detection: Self::meta(), mode: Mode::AsPublished, row, evidence });
+        }
+        matches
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_msiexec_macro() {
+        let by_name = ProcessRow { process_name: Some("MsiExec.exe".into()), ..ProcessRow::default() };
+        let by_ofn = ProcessRow {
+            process_name: Some("renamed.exe".into()),
+            original_file_name: Some("msiexec.exe".into()),
+            ..ProcessRow::default()
+        };
+        assert!(HttpFromMsiexec::is_msiexec(&by_name));
+        assert!(HttpFromMsiexec::is_msiexec(&by_ofn));
+        assert!(!HttpFromMsiexec::is_msiexec(&ProcessRow::default()));
+    }
+}

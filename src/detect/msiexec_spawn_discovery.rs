@@ -1,0 +1,116 @@
+//! Windows MSIExec Spawn Discovery Command (e9d05aa2), as published.
+//!
+//! `tstats count min(_time) max(_time) from Endpoint.Processes where
+//! parent_process_name=msiexec.exe process_name IN (…) by` eight fields: one row per
+//! distinct combination, missing values filled with "null" so the row is kept.
+
+use super::meta::{DetectionMeta, SPAWN_DISCOVERY};
+use super::{Evidence, Match, Mode, fill_null, keep_evidence, same};
+use crate::ingest::RawEvent;
+use crate::normalize::time::ctime;
+use crate::normalize::{EventTime, Origin, ProcessRow};
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The published search's child process list.
+pub const DISCOVERY_CHILDREN: [&str; 5] = ["powershell.exe", "cmd.exe", "nltest.exe", "ipconfig.exe", "systeminfo.exe"];
+
+/// The eight `by` fields, in the SPL's order.
+const GROUP_BY: [&str; 8] = [
+    "dest",
+    "user",
+    "parent_process_name",
+    "process_name",
+    "original_file_name",
+    "process",
+    "process_id",
+    "parent_process_id",
+];
+
+#[derive(Default)]
+struct Group {
+    count: u64,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    evidence: Vec<Evidence>,
+}
+
+/// Rows grouped as tstats groups them, in its sorted order.
+#[derive(Default)]
+pub struct SpawnDiscovery {
+    groups: BTreeMap<[String; 8], Group>,
+}
+
+impl SpawnDiscovery {
+    pub fn meta() -> &'static DetectionMeta {
+        &SPAWN_DISCOVERY
+    }
+
+    /// The published `where` clause.
+    pub fn matches(row: &ProcessRow) -> bool {
+        same(&row.parent_process_name, "msiexec.exe") && DISCOVERY_CHILDREN.iter().any(|child| same(&row.process_name, child))
+    }
+
+    pub fn observe(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+        if !Self::matches(row) {
+            return;
+        }
+        let key = [
+            &row.dest,
+            &row.user,
+            &row.parent_process_name,
+            &row.process_name,
+            &row.original_file_name,
+            &row.process,
+            &row.process_id,
+            &row.parent_process_id,
+        ]
+        .map(fill_null);
+        let group = self.groups.entry(key).or_default();
+        group.count += 1;
+        if let Some(time) = time {
+            group.first = Some(group.first.map_or(time.at, |first| first.min(time.at)));
+            group.last = Some(group.last.map_or(time.at, |last| last.max(time.at)));
+        }
+        keep_evidence(&mut group.evidence, event, time, origin);
+    }
+
+    pub fn finish(self) -> Vec<Match> {
+        self.groups
+            .into_iter()
+            .map(|(key, group)| {
+                let mut row: Map<String, Value> =
+                    GROUP_BY.iter().zip(key).map(|(name, value)| (name.to_string(), Value::String(value))).collect();
+                row.insert("count".into(), group.count.into());
+                row.insert("firstTime".into(), group.first.map_or(Value::Null, |t| ctime(t).into()));
+                row.insert("lastTime".into(), group.last.map_or(Value::Null, |t| ctime(t).into()));
+                Match { detection: Self::meta(), mode: Mode::AsPublished, row, evidence: group.evidence }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(parent: &str, child: &str) -> ProcessRow {
+        ProcessRow {
+            parent_process_name: Some(parent.into()),
+            process_name: Some(child.into()),
+            ..ProcessRow::default()
+        }
+    }
+
+    #[test]
+    fn published_where_clause() {
+        for child in DISCOVERY_CHILDREN {
+            assert!(SpawnDiscovery::matches(&row("msiexec.exe", child)), "{child}");
+        }
+        assert!(SpawnDiscovery::matches(&row("MsiExec.exe", "PowerShell.EXE")));
+        assert!(!SpawnDiscovery::matches(&row("msiexec.exe", "whoami.exe")));
+        assert!(!SpawnDiscovery::matches(&row("explorer.exe", "cmd.exe")));
+        assert!(!SpawnDiscovery::matches(&ProcessRow::default()));
+    }
+}

@@ -1,0 +1,184 @@
+//! Report: the one JSON document the CLI prints, the page exports and the tests compare.
+//!
+//! Per file, what was read and skipped; per finding, the output row, its annotations,
+//! risk and contributing events; across findings, risk totalled per risk object.
+
+use crate::annotate::{self, Annotations, Risk};
+use crate::detect::{DetectionMeta, Match, Mode, meta};
+use crate::ingest::IngestStats;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub tool: Tool,
+    pub files: Vec<FileReport>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub risk_totals: Vec<RiskTotal>,
+    pub detections: Vec<DetectionInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// What reading one file found.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    pub name: String,
+    #[serde(flatten)]
+    pub ingest: IngestStats,
+    /// How many events took `_time` from each field.
+    pub time_sources: BTreeMap<&'static str, u64>,
+    /// Events whose `_time` and `UtcTime` differ by more than a second.
+    pub time_skew_events: u64,
+}
+
+/// Totals across every file of the analysis.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub sysmon_events: BTreeMap<u32, u64>,
+    pub other_events: u64,
+    pub skipped: u64,
+    pub hosts: BTreeSet<String>,
+    pub users: BTreeSet<String>,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+}
+
+/// One output row of one detection, annotated.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub detection_id: &'static str,
+    pub detection: &'static str,
+    pub version: u32,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub mode: Mode,
+    pub row: Map<String, Value>,
+    pub risk: Risk,
+    pub annotations: Annotations,
+    pub events: Vec<EventRef>,
+}
+
+/// A contributing event: its file, position and raw fields.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventRef {
+    pub file: String,
+    pub position: String,
+    pub event_id: u32,
+    #[serde(rename = "_time")]
+    pub time: Option<String>,
+    pub fields: Map<String, Value>,
+}
+
+/// Risk summed per risk object across findings, as ES risk-based alerting does.
+#[derive(Clone, Debug, Serialize)]
+pub struct RiskTotal {
+    pub object: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub score: u64,
+    pub findings: usize,
+}
+
+/// A detection's published description, shown once rather than per finding.
+#[derive(Clone, Debug, Serialize)]
+pub struct DetectionInfo {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub version: u32,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub author: &'static str,
+    pub description: &'static str,
+    pub how_to_implement: &'static str,
+    pub known_false_positives: &'static str,
+    pub data_sources: &'static [&'static str],
+    pub search: &'static str,
+}
+
+impl From<&DetectionMeta> for DetectionInfo {
+    fn from(meta: &DetectionMeta) -> Self {
+        Self {
+            id: meta.id,
+            name: meta.name,
+            version: meta.version,
+            kind: meta.kind,
+            author: meta.author,
+            description: meta.description,
+            how_to_implement: meta.how_to_implement,
+            known_false_positives: meta.known_false_positives,
+            data_sources: meta.data_sources,
+            search: meta.search,
+        }
+    }
+}
+
+/// Assembles the report from per-file results and the detections' matches.
+pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>) -> Report {
+    summary.files = files.len();
+    for file in &files {
+        for (id, count) in &file.ingest.sysmon_events {
+            *summary.sysmon_events.entry(*id).or_default() += count;
+        }
+        summary.other_events += file.ingest.other_events;
+        summary.skipped += file.ingest.skipped_count;
+    }
+    let findings: Vec<Finding> = matches.into_iter().map(|m| finding(m, &files)).collect();
+    let risk_totals = risk_totals(&findings);
+    Report {
+        tool: Tool { name: "sysmon-lens", version: env!("CARGO_PKG_VERSION") },
+        files,
+        summary,
+        findings,
+        risk_totals,
+        detections: meta::ALL.iter().map(|meta| DetectionInfo::from(*meta)).collect(),
+    }
+}
+
+fn finding(found: Match, files: &[FileReport]) -> Finding {
+    let meta = found.detection;
+    let events = found
+        .evidence
+        .into_iter()
+        .map(|evidence| EventRef {
+            file: files.get(evidence.origin.file).map(|f| f.name.clone()).unwrap_or_default(),
+            position: format!("line {}", evidence.origin.line),
+            event_id: evidence.event_id,
+            time: evidence.time,
+            fields: evidence.fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect(),
+        })
+        .collect();
+    Finding {
+        detection_id: meta.id,
+        detection: meta.name,
+        version: meta.version,
+        kind: meta.kind,
+        mode: found.mode,
+        risk: annotate::risk(meta, &found.row),
+        annotations: annotate::annotations(meta),
+        row: found.row,
+        events,
+    }
+}
+
+fn risk_totals(findings: &[Finding]) -> Vec<RiskTotal> {
+    let mut totals: BTreeMap<(&'static str, String), (u64, usize)> = BTreeMap::new();
+    for object in findings.iter().filter(|f| f.mode == Mode::AsPublished).flat_map(|f| &f.risk.risk_objects) {
+        let total = totals.entry((object.kind, object.value.clone())).or_default();
+        total.0 += u64::from(object.score);
+        total.1 += 1;
+    }
+    let mut totals: Vec<RiskTotal> = totals
+        .into_iter()
+        .map(|((kind, object), (score, findings))| RiskTotal { object, kind, score, findings })
+        .collect();
+    totals.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.object.cmp(&b.object)));
+    totals
+}
