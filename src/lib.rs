@@ -80,7 +80,9 @@ impl Analyzer {
         };
         let index = self.files.len();
         let times = &mut file.times;
-        file.ingest.feed(chunk, &mut |event, line| self.observe(times, event, Origin { file: index, line }));
+        file.ingest.feed(chunk, &mut |event, line| {
+            self.observe(times, event, Origin { file: index, line })
+        });
         self.current = Some(file);
     }
 
@@ -91,7 +93,8 @@ impl Analyzer {
         };
         let index = self.files.len();
         let times = &mut file.times;
-        file.ingest.finish(&mut |event, line| self.observe(times, event, Origin { file: index, line }));
+        file.ingest
+            .finish(&mut |event, line| self.observe(times, event, Origin { file: index, line }));
         self.files.push(FileReport {
             name: file.name,
             ingest: file.ingest.stats,

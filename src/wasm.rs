@@ -21,7 +21,9 @@ pub struct WasmAnalyzer {
 impl WasmAnalyzer {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Self {
-        Self { inner: Some(crate::Analyzer::new()) }
+        Self {
+            inner: Some(crate::Analyzer::new()),
+        }
     }
 
     #[wasm_bindgen(js_name = beginFile)]
@@ -53,7 +55,10 @@ impl WasmAnalyzer {
 
     /// Ends the analysis and returns the report as JSON text.
     pub fn finish(&mut self) -> Result<String, JsError> {
-        let inner = self.inner.take().ok_or_else(|| JsError::new("analysis already finished"))?;
+        let inner = self
+            .inner
+            .take()
+            .ok_or_else(|| JsError::new("analysis already finished"))?;
         serde_json::to_string(&inner.finish()).map_err(|err| JsError::new(&err.to_string()))
     }
 }

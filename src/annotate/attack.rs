@@ -21,7 +21,10 @@ pub struct Technique {
     pub url: &'static str,
 }
 
-const DEFENSE_EVASION: Tactic = Tactic { id: "TA0005", name: "Defense Evasion" };
+const DEFENSE_EVASION: Tactic = Tactic {
+    id: "TA0005",
+    name: "Defense Evasion",
+};
 
 /// Looks a technique up by id; `None` for an id the table does not hold.
 pub fn technique(id: &str) -> Option<Technique> {

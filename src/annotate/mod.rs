@@ -53,7 +53,11 @@ pub struct Annotations {
 
 pub fn annotations(meta: &DetectionMeta) -> Annotations {
     Annotations {
-        mitre_attack: meta.mitre_attack_ids.iter().filter_map(|id| attack::technique(id)).collect(),
+        mitre_attack: meta
+            .mitre_attack_ids
+            .iter()
+            .filter_map(|id| attack::technique(id))
+            .collect(),
         attack_version: ATTACK_VERSION,
         kill_chain_phases: meta.kill_chain_phases,
         nist: meta.nist,
@@ -73,9 +77,21 @@ pub fn risk(meta: &DetectionMeta, row: &Map<String, Value>) -> Risk {
         risk_objects: risk
             .objects
             .iter()
-            .map(|&(field, kind)| RiskObject { field, kind, value: row_text(row, field), score: risk.score })
+            .map(|&(field, kind)| RiskObject {
+                field,
+                kind,
+                value: row_text(row, field),
+                score: risk.score,
+            })
             .collect(),
-        threat_objects: risk.threat_objects.iter().map(|&field| ThreatObject { field, value: row_text(row, field) }).collect(),
+        threat_objects: risk
+            .threat_objects
+            .iter()
+            .map(|&field| ThreatObject {
+                field,
+                value: row_text(row, field),
+            })
+            .collect(),
     }
 }
 
@@ -132,34 +148,56 @@ mod tests {
 
     #[test]
     fn severity_bands() {
-        assert_eq!([0, 20, 21, 35, 40, 41, 60, 61, 80, 81, 100].map(severity), [
-            "informational",
-            "informational",
-            "low",
-            "low",
-            "low",
-            "medium",
-            "medium",
-            "high",
-            "high",
-            "critical",
-            "critical"
-        ]);
+        assert_eq!(
+            [0, 20, 21, 35, 40, 41, 60, 61, 80, 81, 100].map(severity),
+            [
+                "informational",
+                "informational",
+                "low",
+                "low",
+                "low",
+                "medium",
+                "medium",
+                "high",
+                "high",
+                "critical",
+                "critical"
+            ]
+        );
     }
 
     #[test]
     fn spawn_discovery_risk() {
-        let row = row(json!({"dest": "WS1", "user": "CORP\\ann", "parent_process_name": "msiexec.exe", "process_name": "cmd.exe"}));
+        let row = row(
+            json!({"dest": "WS1", "user": "CORP\\ann", "parent_process_name": "msiexec.exe", "process_name": "cmd.exe"}),
+        );
         let risk = risk(&SPAWN_DISCOVERY, &row);
-        assert_eq!(risk.score, SPAWN_DISCOVERY.risk.impact.unwrap_or(0) * SPAWN_DISCOVERY.risk.confidence.unwrap_or(0) / 100);
+        assert_eq!(
+            risk.score,
+            SPAWN_DISCOVERY.risk.impact.unwrap_or(0) * SPAWN_DISCOVERY.risk.confidence.unwrap_or(0) / 100
+        );
         assert_eq!(risk.severity, "low");
         assert_eq!(
             risk.message,
             "An instance of msiexec.exe spawning cmd.exe was identified on endpoint WS1 by user CORP\\ann running different discovery commands."
         );
-        assert_eq!(risk.risk_objects[0], RiskObject { field: "dest", kind: "system", value: "WS1".into(), score: 35 });
+        assert_eq!(
+            risk.risk_objects[0],
+            RiskObject {
+                field: "dest",
+                kind: "system",
+                value: "WS1".into(),
+                score: 35
+            }
+        );
         assert_eq!(risk.risk_objects[1].value, "CORP\\ann");
-        assert_eq!(risk.threat_objects[1], ThreatObject { field: "process_name", value: "cmd.exe".into() });
+        assert_eq!(
+            risk.threat_objects[1],
+            ThreatObject {
+                field: "process_name",
+                value: "cmd.exe".into()
+            }
+        );
     }
 
     #[test]
@@ -176,6 +214,9 @@ mod tests {
     fn annotations_follow_the_type() {
         assert_eq!(annotations(&SPAWN_DISCOVERY).nist, ["DE.CM"]);
         assert_eq!(annotations(&HTTP_FROM_MSIEXEC).nist, ["DE.AE"]);
-        assert_eq!(annotations(&SPAWN_DISCOVERY).mitre_attack[0].tactics[0].name, "Defense Evasion");
+        assert_eq!(
+            annotations(&SPAWN_DISCOVERY).mitre_attack[0].tactics[0].name,
+            "Defense Evasion"
+        );
     }
 }

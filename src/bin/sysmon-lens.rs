@@ -15,7 +15,11 @@ use sysmon_lens::{Analyzer, Report};
 const CHUNK_BYTES: usize = 1 << 20;
 
 #[derive(Parser)]
-#[command(name = "sysmon-lens", version, about = "Finds msiexec abuse (ATT&CK T1218.007) in Sysmon logs")]
+#[command(
+    name = "sysmon-lens",
+    version,
+    about = "Finds msiexec abuse (ATT&CK T1218.007) in Sysmon logs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,7 +62,14 @@ fn scan(paths: &[PathBuf]) -> Result<Report> {
         collect_files(path, &mut files)?;
     }
     if files.is_empty() {
-        bail!("no files found under {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no files found under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let mut analyzer = Analyzer::new();
     let mut chunk = vec![0; CHUNK_BYTES];
@@ -66,7 +77,9 @@ fn scan(paths: &[PathBuf]) -> Result<Report> {
         let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         analyzer.begin_file(&path.display().to_string());
         loop {
-            let read = file.read(&mut chunk).with_context(|| format!("cannot read {}", path.display()))?;
+            let read = file
+                .read(&mut chunk)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             if read == 0 {
                 break;
             }
@@ -146,14 +159,24 @@ fn text(value: Option<&Value>) -> String {
 fn print_csv(report: &Report, out: &mut impl Write) -> Result<()> {
     let columns = row_columns(report);
     let mut writer = csv::Writer::from_writer(out);
-    let mut header = vec!["detection_id", "detection", "mode", "severity", "risk_score", "risk_message"];
+    let mut header = vec![
+        "detection_id",
+        "detection",
+        "mode",
+        "severity",
+        "risk_score",
+        "risk_message",
+    ];
     header.extend(columns.iter().map(String::as_str));
     writer.write_record(&header)?;
     for finding in &report.findings {
         let mut record = vec![
             finding.detection_id.to_string(),
             finding.detection.to_string(),
-            serde_json::to_value(finding.mode)?.as_str().unwrap_or_default().to_string(),
+            serde_json::to_value(finding.mode)?
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             finding.risk.severity.to_string(),
             finding.risk.score.to_string(),
             finding.risk.message.clone(),
@@ -168,14 +191,23 @@ fn print_csv(report: &Report, out: &mut impl Write) -> Result<()> {
 fn print_table(report: &Report, out: &mut impl Write) -> Result<()> {
     writeln!(out, "Files")?;
     for file in &report.files {
-        let events: Vec<String> = file.ingest.sysmon_events.iter().map(|(id, n)| format!("EID {id}: {n}")).collect();
+        let events: Vec<String> = file
+            .ingest
+            .sysmon_events
+            .iter()
+            .map(|(id, n)| format!("EID {id}: {n}"))
+            .collect();
         writeln!(
             out,
             "  {}  [{}, {}]  {}  other: {}  skipped: {}",
             file.name,
             file.ingest.format,
             serde_json::to_value(file.ingest.encoding)?.as_str().unwrap_or_default(),
-            if events.is_empty() { "no Sysmon events".to_string() } else { events.join(", ") },
+            if events.is_empty() {
+                "no Sysmon events".to_string()
+            } else {
+                events.join(", ")
+            },
             file.ingest.other_events,
             file.ingest.skipped_count
         )?;
@@ -186,26 +218,49 @@ fn print_table(report: &Report, out: &mut impl Write) -> Result<()> {
         return Ok(());
     }
     for detection in &report.detections {
-        let findings: Vec<_> = report.findings.iter().filter(|f| f.detection_id == detection.id).collect();
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.detection_id == detection.id)
+            .collect();
         if findings.is_empty() {
             continue;
         }
-        writeln!(out, "{} ({}, {} finding{})", detection.name, detection.kind, findings.len(), if findings.len() == 1 { "" } else { "s" })?;
+        writeln!(
+            out,
+            "{} ({}, {} finding{})",
+            detection.name,
+            detection.kind,
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" }
+        )?;
         for finding in findings {
-            writeln!(out, "  [{} {}] {}", finding.risk.severity, finding.risk.score, finding.risk.message)?;
+            writeln!(
+                out,
+                "  [{} {}] {}",
+                finding.risk.severity, finding.risk.score, finding.risk.message
+            )?;
             let width = finding.row.keys().map(String::len).max().unwrap_or(0);
             for (key, value) in &finding.row {
                 writeln!(out, "    {key:width$}  {}", text(Some(value)))?;
             }
             for event in &finding.events {
-                writeln!(out, "    event  {} {} (EID {})", event.file, event.position, event.event_id)?;
+                writeln!(
+                    out,
+                    "    event  {} {} (EID {})",
+                    event.file, event.position, event.event_id
+                )?;
             }
         }
         writeln!(out)?;
     }
     writeln!(out, "Risk by object")?;
     for total in &report.risk_totals {
-        writeln!(out, "  {:>4}  {:6}  {}  ({} findings)", total.score, total.kind, total.object, total.findings)?;
+        writeln!(
+            out,
+            "  {:>4}  {:6}  {}  ({} findings)",
+            total.score, total.kind, total.object, total.findings
+        )?;
     }
     Ok(())
 }

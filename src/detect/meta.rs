@@ -81,7 +81,11 @@ pub static HTTP_FROM_MSIEXEC: DetectionMeta = DetectionMeta {
     how_to_implement: HOW_TO_IMPLEMENT,
     known_false_positives: "False positives will be present and filtering is required.",
     analytic_stories: &[STORY],
-    data_sources: &["Cisco Network Visibility Module Flow Data", "Sysmon EventID 1", "Sysmon EventID 3"],
+    data_sources: &[
+        "Cisco Network Visibility Module Flow Data",
+        "Sysmon EventID 1",
+        "Sysmon EventID 3",
+    ],
     mitre_attack_ids: &["T1218.007"],
     kill_chain_phases: &["Exploitation"],
     nist: &["DE.AE"],

@@ -92,7 +92,9 @@ fn fill_null(value: &Option<String>) -> String {
 
 /// Case-insensitive equality, as Splunk compares field values in a search.
 fn same(value: &Option<String>, expected: &str) -> bool {
-    value.as_deref().is_some_and(|value| value.eq_ignore_ascii_case(expected))
+    value
+        .as_deref()
+        .is_some_and(|value| value.eq_ignore_ascii_case(expected))
 }
 
 /// Keeps the first few contributing events in full.

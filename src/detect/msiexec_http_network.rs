@@ -172,13 +172,28 @@ impl HttpFromMsiexec {
             row.insert("_time".into(), second.clone().into());
             row.insert("user".into(), field(traffic, "user"));
             row.insert("dest".into(), field(traffic, "dest"));
-            for name in ["parent_process_name", "process_name", "process_path", "process", "process_id"] {
+            for name in [
+                "parent_process_name",
+                "process_name",
+                "process_path",
+                "process",
+                "process_id",
+            ] {
                 row.insert(name.into(), process_field(fields, name));
             }
             row.insert("dest_port".into(), field(traffic, "dest_port"));
             row.insert("dest_ip".into(), field(traffic, "dest_ip"));
-            let evidence = process_evidence.iter().chain(traffic_evidence.iter()).cloned().collect();
-            matches.push(Match { detection: Self::meta(), mode: Mode::AsPublished, row, evidence });
+            let evidence = process_evidence
+                .iter()
+                .chain(traffic_evidence.iter())
+                .cloned()
+                .collect();
+            matches.push(Match {
+                detection: Self::meta(),
+                mode: Mode::AsPublished,
+                row,
+                evidence,
+            });
         }
         matches
     }
@@ -190,7 +205,10 @@ mod tests {
 
     #[test]
     fn process_msiexec_macro() {
-        let by_name = ProcessRow { process_name: Some("MsiExec.exe".into()), ..ProcessRow::default() };
+        let by_name = ProcessRow {
+            process_name: Some("MsiExec.exe".into()),
+            ..ProcessRow::default()
+        };
         let by_ofn = ProcessRow {
             process_name: Some("renamed.exe".into()),
             original_file_name: Some("msiexec.exe".into()),

@@ -14,7 +14,13 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The published search's child process list.
-pub const DISCOVERY_CHILDREN: [&str; 5] = ["powershell.exe", "cmd.exe", "nltest.exe", "ipconfig.exe", "systeminfo.exe"];
+pub const DISCOVERY_CHILDREN: [&str; 5] = [
+    "powershell.exe",
+    "cmd.exe",
+    "nltest.exe",
+    "ipconfig.exe",
+    "systeminfo.exe",
+];
 
 /// The eight `by` fields, in the SPL's order.
 const GROUP_BY: [&str; 8] = [
@@ -49,7 +55,8 @@ impl SpawnDiscovery {
 
     /// The published `where` clause.
     pub fn matches(row: &ProcessRow) -> bool {
-        same(&row.parent_process_name, "msiexec.exe") && DISCOVERY_CHILDREN.iter().any(|child| same(&row.process_name, child))
+        same(&row.parent_process_name, "msiexec.exe")
+            && DISCOVERY_CHILDREN.iter().any(|child| same(&row.process_name, child))
     }
 
     pub fn observe(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
@@ -80,12 +87,20 @@ impl SpawnDiscovery {
         self.groups
             .into_iter()
             .map(|(key, group)| {
-                let mut row: Map<String, Value> =
-                    GROUP_BY.iter().zip(key).map(|(name, value)| (name.to_string(), Value::String(value))).collect();
+                let mut row: Map<String, Value> = GROUP_BY
+                    .iter()
+                    .zip(key)
+                    .map(|(name, value)| (name.to_string(), Value::String(value)))
+                    .collect();
                 row.insert("count".into(), group.count.into());
                 row.insert("firstTime".into(), group.first.map_or(Value::Null, |t| ctime(t).into()));
                 row.insert("lastTime".into(), group.last.map_or(Value::Null, |t| ctime(t).into()));
-                Match { detection: Self::meta(), mode: Mode::AsPublished, row, evidence: group.evidence }
+                Match {
+                    detection: Self::meta(),
+                    mode: Mode::AsPublished,
+                    row,
+                    evidence: group.evidence,
+                }
             })
             .collect()
     }

@@ -42,7 +42,11 @@ impl Default for TextDecoder {
 
 impl TextDecoder {
     pub fn new() -> Self {
-        Self { state: State::Sniffing(Vec::new()), encoding: Encoding::Utf8, replaced_invalid: false }
+        Self {
+            state: State::Sniffing(Vec::new()),
+            encoding: Encoding::Utf8,
+            replaced_invalid: false,
+        }
     }
 
     pub fn encoding(&self) -> Encoding {
@@ -95,7 +99,9 @@ impl TextDecoder {
             State::Sniffing(_) => {}
             State::Utf8 => out.extend_from_slice(input),
             State::Utf16(decoder) => loop {
-                let room = decoder.max_utf8_buffer_length(input.len()).unwrap_or(input.len() * 3 + 16);
+                let room = decoder
+                    .max_utf8_buffer_length(input.len())
+                    .unwrap_or(input.len() * 3 + 16);
                 let start = out.len();
                 out.resize(start + room, 0);
                 let (result, read, written, replaced) = decoder.decode_to_utf8(input, &mut out[start..], last);
@@ -121,7 +127,10 @@ mod tests {
             decoder.decode(chunk, &mut out);
         }
         decoder.finish(&mut out);
-        (decoder.encoding(), String::from_utf8(out).expect("decoder output is UTF-8"))
+        (
+            decoder.encoding(),
+            String::from_utf8(out).expect("decoder output is UTF-8"),
+        )
     }
 
     fn utf16le(text: &str, bom: bool) -> Vec<u8> {
@@ -132,7 +141,10 @@ mod tests {
 
     #[test]
     fn utf8_bom_is_dropped() {
-        assert_eq!(decode_in_pieces("\u{feff}<Event/>".as_bytes(), 1), (Encoding::Utf8, "<Event/>".into()));
+        assert_eq!(
+            decode_in_pieces("\u{feff}<Event/>".as_bytes(), 1),
+            (Encoding::Utf8, "<Event/>".into())
+        );
     }
 
     #[test]
@@ -140,7 +152,10 @@ mod tests {
         let text = "<Event>é ünïcode 🚀</Event>";
         for bom in [true, false] {
             for piece in [1, 3, 7, 64] {
-                assert_eq!(decode_in_pieces(&utf16le(text, bom), piece), (Encoding::Utf16Le, text.into()));
+                assert_eq!(
+                    decode_in_pieces(&utf16le(text, bom), piece),
+                    (Encoding::Utf16Le, text.into())
+                );
             }
         }
     }

@@ -15,11 +15,23 @@ const MAX_NOISE_LINE: usize = 1 << 20;
 #[derive(Clone, Copy, Debug)]
 enum State {
     Between,
-    InRecord { start: usize, depth: u32, in_string: bool, escaped: bool },
+    InRecord {
+        start: usize,
+        depth: u32,
+        in_string: bool,
+        escaped: bool,
+    },
     /// Text that is not JSON, up to the end of its line.
-    Noise { start: usize, reported: bool },
+    Noise {
+        start: usize,
+        reported: bool,
+    },
     /// An oversized record whose bytes are dropped until it closes.
-    Discarding { depth: u32, in_string: bool, escaped: bool },
+    Discarding {
+        depth: u32,
+        in_string: bool,
+        escaped: bool,
+    },
 }
 
 /// Splits JSON text into records.
@@ -59,13 +71,24 @@ impl JsonFramer {
             match self.state {
                 State::Between => {
                     match byte {
-                        b'{' => {
-                            self.state = State::InRecord { start: self.pos, depth: 1, in_string: false, escaped: false }
+                        // In JSON Lines a top-level array is a (wrong-shaped) record of its own.
+                        b'{' | b'[' if byte == b'{' || self.json_lines == Some(true) => {
+                            self.state = State::InRecord {
+                                start: self.pos,
+                                depth: 1,
+                                in_string: false,
+                                escaped: false,
+                            }
                         }
                         b'[' if !self.in_array => self.in_array = true,
                         b',' | b']' if self.in_array => self.in_array = byte == b',',
                         b' ' | b'\t' | b'\r' | b'\n' => {}
-                        _ => self.state = State::Noise { start: self.pos, reported: false },
+                        _ => {
+                            self.state = State::Noise {
+                                start: self.pos,
+                                reported: false,
+                            }
+                        }
                     }
                     self.pos += 1;
                 }
@@ -80,12 +103,20 @@ impl JsonFramer {
                     None => {
                         if !reported && len - start > MAX_NOISE_LINE {
                             self.report_noise(start, len, emit);
-                            self.state = State::Noise { start: len, reported: true };
+                            self.state = State::Noise {
+                                start: len,
+                                reported: true,
+                            };
                         }
                         self.pos = len;
                     }
                 },
-                State::InRecord { start, depth, in_string, escaped } => {
+                State::InRecord {
+                    start,
+                    depth,
+                    in_string,
+                    escaped,
+                } => {
                     let json_lines = self.json_lines == Some(true);
                     let (next, stop) = scan(&self.buf, self.pos, depth, in_string, escaped, json_lines);
                     self.pos = next.pos;
@@ -96,12 +127,18 @@ impl JsonFramer {
                             if self.json_lines.is_none() {
                                 self.json_lines = Some(!self.in_array && memchr::memchr(b'\n', text).is_none());
                             }
-                            emit(Piece::Record { text: &self.buf[start..self.pos], line });
+                            emit(Piece::Record {
+                                text: &self.buf[start..self.pos],
+                                line,
+                            });
                             self.state = State::Between;
                         }
                         Stop::LineEnded => {
                             let line = self.lines.line_at(&self.buf, start);
-                            emit(Piece::Skipped { line, reason: "JSON record is not closed at the end of its line".into() });
+                            emit(Piece::Skipped {
+                                line,
+                                reason: "JSON record is not closed at the end of its line".into(),
+                            });
                             self.state = State::Between;
                         }
                         Stop::NeedMore if len - start > MAX_RECORD_BYTES => {
@@ -126,13 +163,19 @@ impl JsonFramer {
                         }
                     }
                 }
-                State::Discarding { depth, in_string, escaped } => {
+                State::Discarding {
+                    depth,
+                    in_string,
+                    escaped,
+                } => {
                     let (next, stop) = scan(&self.buf, self.pos, depth, in_string, escaped, false);
                     self.pos = next.pos;
                     self.state = match stop {
-                        Stop::NeedMore => {
-                            State::Discarding { depth: next.depth, in_string: next.in_string, escaped: next.escaped }
-                        }
+                        Stop::NeedMore => State::Discarding {
+                            depth: next.depth,
+                            in_string: next.in_string,
+                            escaped: next.escaped,
+                        },
                         _ => State::Between,
                     };
                 }
@@ -142,7 +185,10 @@ impl JsonFramer {
             match self.state {
                 State::InRecord { start, .. } => {
                     let line = self.lines.line_at(&self.buf, start);
-                    emit(Piece::Skipped { line, reason: "truncated JSON record: the file ends inside it".into() });
+                    emit(Piece::Skipped {
+                        line,
+                        reason: "truncated JSON record: the file ends inside it".into(),
+                    });
                 }
                 State::Noise { start, reported: false } => self.report_noise(start, len, emit),
                 _ => {}
@@ -158,7 +204,10 @@ impl JsonFramer {
             return;
         }
         let line = self.lines.line_at(&self.buf, start);
-        emit(Piece::Skipped { line, reason: format!("not JSON: {}", preview(text)) });
+        emit(Piece::Skipped {
+            line,
+            reason: format!("not JSON: {}", preview(text)),
+        });
     }
 
     fn compact(&mut self) {
@@ -196,7 +245,14 @@ enum Stop {
 }
 
 /// Tracks brackets outside strings from `pos` until the record closes or the buffer ends.
-fn scan(buf: &[u8], mut pos: usize, mut depth: u32, mut in_string: bool, mut escaped: bool, json_lines: bool) -> (ScanState, Stop) {
+fn scan(
+    buf: &[u8],
+    mut pos: usize,
+    mut depth: u32,
+    mut in_string: bool,
+    mut escaped: bool,
+    json_lines: bool,
+) -> (ScanState, Stop) {
     while pos < buf.len() {
         let byte = buf[pos];
         pos += 1;
@@ -208,7 +264,15 @@ fn scan(buf: &[u8], mut pos: usize, mut depth: u32, mut in_string: bool, mut esc
             } else if byte == b'"' {
                 in_string = false;
             } else if byte == b'\n' && json_lines {
-                return (ScanState { pos, depth, in_string, escaped }, Stop::LineEnded);
+                return (
+                    ScanState {
+                        pos,
+                        depth,
+                        in_string,
+                        escaped,
+                    },
+                    Stop::LineEnded,
+                );
             }
             continue;
         }
@@ -218,14 +282,40 @@ fn scan(buf: &[u8], mut pos: usize, mut depth: u32, mut in_string: bool, mut esc
             b'}' | b']' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    return (ScanState { pos, depth, in_string, escaped }, Stop::Closed);
+                    return (
+                        ScanState {
+                            pos,
+                            depth,
+                            in_string,
+                            escaped,
+                        },
+                        Stop::Closed,
+                    );
                 }
             }
-            b'\n' if json_lines => return (ScanState { pos, depth, in_string, escaped }, Stop::LineEnded),
+            b'\n' if json_lines => {
+                return (
+                    ScanState {
+                        pos,
+                        depth,
+                        in_string,
+                        escaped,
+                    },
+                    Stop::LineEnded,
+                );
+            }
             _ => {}
         }
     }
-    (ScanState { pos, depth, in_string, escaped }, Stop::NeedMore)
+    (
+        ScanState {
+            pos,
+            depth,
+            in_string,
+            escaped,
+        },
+        Stop::NeedMore,
+    )
 }
 
 #[cfg(test)]
@@ -258,13 +348,19 @@ mod tests {
     #[test]
     fn json_lines_with_braces_in_strings() {
         let text = "{\"a\":\"}{\\\"\"}\n{\"b\":[1,{\"c\":2}]}\n";
-        assert_eq!(all_piece_sizes(text), ["1:{\"a\":\"}{\\\"\"}", "2:{\"b\":[1,{\"c\":2}]}"]);
+        assert_eq!(
+            all_piece_sizes(text),
+            ["1:{\"a\":\"}{\\\"\"}", "2:{\"b\":[1,{\"c\":2}]}"]
+        );
     }
 
     #[test]
     fn pretty_objects_with_record_lines() {
         let text = "Record 1\n{\n  \"Event\": {\n    \"x\": 1\n  }\n}\nRecord 2\n{\n}\n";
-        assert_eq!(all_piece_sizes(text), ["2:{\n  \"Event\": {\n    \"x\": 1\n  }\n}", "8:{\n}"]);
+        assert_eq!(
+            all_piece_sizes(text),
+            ["2:{\n  \"Event\": {\n    \"x\": 1\n  }\n}", "8:{\n}"]
+        );
     }
 
     #[test]
@@ -276,6 +372,9 @@ mod tests {
     #[test]
     fn unclosed_line_is_skipped_and_reading_goes_on() {
         let text = "{\"a\":1}\n{\"b\":\"cut\n{\"c\":3}\nnot json at all\n{\"d\":4";
-        assert_eq!(all_piece_sizes(text), ["1:{\"a\":1}", "skip@2", "3:{\"c\":3}", "skip@4", "skip@5"]);
+        assert_eq!(
+            all_piece_sizes(text),
+            ["1:{\"a\":1}", "skip@2", "3:{\"c\":3}", "skip@4", "skip@5"]
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! records become [`Skip`]s with a line number; reading always goes on.
 
 pub mod decode;
-pub mod lines;
 pub mod json_frames;
+pub mod lines;
 pub mod parse_json;
 pub mod parse_xml;
 pub mod raw_event;
@@ -61,7 +61,10 @@ impl IngestStats {
     fn skip(&mut self, line: u64, reason: String) {
         self.skipped_count += 1;
         if self.skipped.len() < MAX_LISTED_SKIPS {
-            self.skipped.push(Skip { position: format!("line {line}"), reason });
+            self.skipped.push(Skip {
+                position: format!("line {line}"),
+                reason,
+            });
         }
     }
 }
@@ -92,7 +95,11 @@ impl Default for FileIngest {
 
 impl FileIngest {
     pub fn new() -> Self {
-        Self { decoder: TextDecoder::new(), reader: Reader::Start(Vec::new()), stats: IngestStats::default() }
+        Self {
+            decoder: TextDecoder::new(),
+            reader: Reader::Start(Vec::new()),
+            stats: IngestStats::default(),
+        }
     }
 
     /// Feeds the next chunk of the file; Sysmon events go to `on_event` with their line.
@@ -112,7 +119,8 @@ impl FileIngest {
         }
         self.stats.encoding = self.decoder.encoding();
         if self.decoder.replaced_invalid {
-            self.stats.skip(0, "invalid UTF-16 sequences were replaced with U+FFFD".into());
+            self.stats
+                .skip(0, "invalid UTF-16 sequences were replaced with U+FFFD".into());
         }
     }
 
@@ -125,7 +133,9 @@ impl FileIngest {
             let head = std::mem::take(head);
             if let Some(kind) = binary_container(&head) {
                 self.stats.format = "unsupported";
-                self.stats.error = Some(format!("{kind} files are not read yet; export the events as XML or JSON"));
+                self.stats.error = Some(format!(
+                    "{kind} files are not read yet; export the events as XML or JSON"
+                ));
                 self.reader = Reader::Unreadable;
                 return;
             }
@@ -144,10 +154,14 @@ impl FileIngest {
                     Sniffed::NeedMore => {}
                     Sniffed::Unknown => {
                         stats.format = "unknown";
-                        stats.error = Some(format!(
-                            "not a Sysmon log in a format this tool reads (XML events or JSON records); it starts with {}",
-                            preview(&text[..text.len().min(64)])
-                        ));
+                        stats.error = Some(if stats.bytes == 0 {
+                            "empty file: nothing to analyze".to_string()
+                        } else {
+                            format!(
+                                "not a Sysmon log in a format this tool reads (XML events or JSON records); it starts with {}",
+                                first_bytes(text)
+                            )
+                        });
                         self.reader = Reader::Unreadable;
                     }
                     Sniffed::Xml => {
@@ -172,7 +186,10 @@ impl FileIngest {
                 framer.drain(at_eof, &mut |piece| match piece {
                     Piece::Record { text, line } => match std::str::from_utf8(text) {
                         Ok(text) => accept(stats, parse_xml::parse_event(text), line, on_event),
-                        Err(err) => stats.skip(line, format!("invalid UTF-8 at byte {} of the event", err.valid_up_to())),
+                        Err(err) => stats.skip(
+                            line,
+                            format!("invalid UTF-8 at byte {} of the event", err.valid_up_to()),
+                        ),
                     },
                     Piece::Skipped { line, reason } => stats.skip(line, reason),
                 });
@@ -272,7 +289,20 @@ fn sniff(text: &[u8], at_eof: bool) -> Sniffed {
 
 /// evtx_dump writes `Record N` before each record.
 pub fn is_record_marker(line: &[u8]) -> bool {
-    line.strip_prefix(b"Record ").is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+    line.strip_prefix(b"Record ")
+        .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+}
+
+/// The start of an unrecognised file: as text when it is text, else as hex bytes.
+fn first_bytes(text: &[u8]) -> String {
+    let head = &text[..text.len().min(48)];
+    let printable = std::str::from_utf8(head).is_ok_and(|t| t.chars().all(|c| !c.is_control() || c.is_whitespace()));
+    if printable {
+        preview(head)
+    } else {
+        let hex: Vec<String> = head.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("binary data: {}", hex.join(" "))
+    }
 }
 
 /// A short, printable rendering of bytes for messages: quoted, control bytes escaped.
@@ -300,8 +330,10 @@ mod tests {
         (file.stats, events)
     }
 
-    const SYSMON: &str = "<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID></System></Event>";
-    const SECURITY: &str = "<Event><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>1</EventID></System></Event>";
+    const SYSMON: &str =
+        "<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID></System></Event>";
+    const SECURITY: &str =
+        "<Event><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>1</EventID></System></Event>";
 
     #[test]
     fn other_providers_are_counted_not_passed_on() {
@@ -318,13 +350,26 @@ mod tests {
     #[test]
     fn binary_and_unknown_inputs_are_named() {
         let (stats, _) = read(b"ElfFile\0\x01\x02", 3);
-        assert_eq!(stats.error.as_deref(), Some("EVTX files are not read yet; export the events as XML or JSON"));
+        assert_eq!(
+            stats.error.as_deref(),
+            Some("EVTX files are not read yet; export the events as XML or JSON")
+        );
         let (stats, _) = read(b"hello world\x00\x01\x02", 4);
         let error = stats.error.expect("unknown format");
-        assert!(error.ends_with("it starts with \"hello world\\0\""), "{error}");
+        assert!(
+            error.ends_with("it starts with binary data: 68 65 6c 6c 6f 20 77 6f 72 6c 64 00"),
+            "{error}"
+        );
+        let (stats, _) = read(b"just some text\nand more\n", 4);
+        assert!(
+            stats
+                .error
+                .expect("unknown format")
+                .ends_with("it starts with \"just some text\\nand more\\n\"")
+        );
         let (stats, events) = read(b"", 1);
         assert_eq!((stats.format, events.len()), ("unknown", 0));
-        assert!(stats.error.is_some());
+        assert_eq!(stats.error.as_deref(), Some("empty file: nothing to analyze"));
     }
 
     #[test]
@@ -334,12 +379,21 @@ mod tests {
         bytes.extend_from_slice(SYSMON.as_bytes());
         let (stats, events) = read(&bytes, 7);
         assert_eq!(events.len(), 2);
-        assert_eq!(stats.skipped, [Skip { position: "line 2".into(), reason: "invalid UTF-8 at byte 7 of the event".into() }]);
+        assert_eq!(
+            stats.skipped,
+            [Skip {
+                position: "line 2".into(),
+                reason: "invalid UTF-8 at byte 7 of the event".into()
+            }]
+        );
     }
 
     #[test]
     fn record_markers_before_json() {
-        let (stats, events) = read(b"Record 1\n{\"EventID\":3,\"SourceName\":\"Microsoft-Windows-Sysmon\"}\n", 2);
+        let (stats, events) = read(
+            b"Record 1\n{\"EventID\":3,\"SourceName\":\"Microsoft-Windows-Sysmon\"}\n",
+            2,
+        );
         assert_eq!((stats.format, events.len(), stats.skipped_count), ("otrf", 1, 0));
     }
 }

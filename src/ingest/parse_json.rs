@@ -25,13 +25,20 @@ pub fn parse_record(text: &[u8]) -> Result<(RawEvent, &'static str), String> {
         return Ok((flat_event(&record), format));
     }
     let keys: Vec<&str> = record.keys().take(6).map(String::as_str).collect();
-    Err(format!("JSON record of an unknown shape: no Event.System and no EventID (keys: {})", keys.join(", ")))
+    Err(format!(
+        "JSON record of an unknown shape: no Event.System and no EventID (keys: {})",
+        keys.join(", ")
+    ))
 }
 
 /// evtx_dump: attributes under `#attributes`, `EventID` a number or `{"#text": …}`.
 fn evtx_dump_event(record: &Map<String, Value>, system: &Value) -> RawEvent {
     let attribute = |element: &str, name: &str| {
-        system.get(element).and_then(|e| e.get("#attributes")).and_then(|a| a.get(name)).and_then(scalar)
+        system
+            .get(element)
+            .and_then(|e| e.get("#attributes"))
+            .and_then(|a| a.get(name))
+            .and_then(scalar)
     };
     let event_id = system.get("EventID").map(|id| id.get("#text").unwrap_or(id));
     let data = match record.get("Event").and_then(|event| event.get("EventData")) {
@@ -87,7 +94,10 @@ fn scalar(value: &Value) -> Option<String> {
 }
 
 fn scalars(fields: &Map<String, Value>) -> Vec<(String, String)> {
-    fields.iter().filter_map(|(key, value)| scalar(value).map(|text| (key.clone(), text))).collect()
+    fields
+        .iter()
+        .filter_map(|(key, value)| scalar(value).map(|text| (key.clone(), text)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -118,14 +128,25 @@ mod tests {
         assert_eq!(format, "otrf");
         assert_eq!(event.event_id, Some(1));
         assert_eq!(event.computer.as_deref(), Some("W5"));
-        assert_eq!(event.shipper_time, Some(("@timestamp", "2020-10-23T02:36:43.542Z".into())));
+        assert_eq!(
+            event.shipper_time,
+            Some(("@timestamp", "2020-10-23T02:36:43.542Z".into()))
+        );
         assert_eq!(event.get("Image"), Some("C:\\a.exe"));
     }
 
     #[test]
     fn unknown_shape_and_bad_json_are_errors() {
-        assert!(parse_record(br#"{"foo":1}"#).expect_err("shape").contains("unknown shape"));
-        assert!(parse_record(br#"{"EventID":1,}"#).expect_err("syntax").contains("malformed JSON"));
+        assert!(
+            parse_record(br#"{"foo":1}"#)
+                .expect_err("shape")
+                .contains("unknown shape")
+        );
+        assert!(
+            parse_record(br#"{"EventID":1,}"#)
+                .expect_err("syntax")
+                .contains("malformed JSON")
+        );
         assert!(parse_record(b"[1]").is_err());
     }
 }

@@ -84,7 +84,9 @@ fn read_start(start: &BytesStart<'_>, event: &mut RawEvent) -> Result<Field, Str
         for attr in start.attributes() {
             let attr = attr.map_err(|err| format!("bad attribute: {err}"))?;
             if attr.key.local_name().as_ref() == name {
-                let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|err| format!("bad attribute value: {err}"))?;
+                let value = attr
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|err| format!("bad attribute value: {err}"))?;
                 return Ok(Some(value.into_owned()));
             }
         }

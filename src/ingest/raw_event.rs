@@ -27,14 +27,16 @@ pub struct RawEvent {
 impl RawEvent {
     /// The `EventData` value named `name` (exact, case-sensitive, as Sysmon writes it).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.data.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.data
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// True when the event comes from Sysmon: by provider, or by a channel naming Sysmon.
     pub fn is_sysmon(&self) -> bool {
         let provider = self.provider.as_deref().unwrap_or("");
         let channel = self.channel.as_deref().unwrap_or("");
-        provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon")
-            || channel.to_ascii_lowercase().contains("sysmon")
+        provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon") || channel.to_ascii_lowercase().contains("sysmon")
     }
 }

@@ -79,7 +79,10 @@ impl XmlFramer {
                 State::Seeking { from } => match self.find_open(from, at_eof) {
                     Found::At(start) => {
                         self.classify_text(start, emit);
-                        self.state = State::InEvent { start, scan: start + OPEN.len() };
+                        self.state = State::InEvent {
+                            start,
+                            scan: start + OPEN.len(),
+                        };
                     }
                     Found::NeedMore(at) => {
                         self.classify_complete_lines(at, emit);
@@ -87,7 +90,11 @@ impl XmlFramer {
                         break;
                     }
                     Found::Nothing => {
-                        let safe = if at_eof { len } else { len.saturating_sub(OPEN.len() - 1) };
+                        let safe = if at_eof {
+                            len
+                        } else {
+                            len.saturating_sub(OPEN.len() - 1)
+                        };
                         if at_eof {
                             self.classify_text(len, emit);
                         } else {
@@ -107,7 +114,10 @@ impl XmlFramer {
                             reason: "truncated event: a new <Event> starts before this one's </Event>".into(),
                         });
                         self.text_from = next;
-                        self.state = State::InEvent { start: next, scan: next + OPEN.len() };
+                        self.state = State::InEvent {
+                            start: next,
+                            scan: next + OPEN.len(),
+                        };
                         continue;
                     }
                     match close {
@@ -119,7 +129,10 @@ impl XmlFramer {
                         }
                         None if at_eof => {
                             let line = self.lines.line_at(&self.buf, start);
-                            emit(Piece::Skipped { line, reason: "truncated event: the file ends before </Event>".into() });
+                            emit(Piece::Skipped {
+                                line,
+                                reason: "truncated event: the file ends before </Event>".into(),
+                            });
                             self.text_from = len;
                             self.state = State::Seeking { from: len };
                             break;
@@ -151,7 +164,11 @@ impl XmlFramer {
                     None => {
                         let scan = len.saturating_sub(CLOSE.len() - 1);
                         self.text_from = if at_eof { len } else { scan };
-                        self.state = if at_eof { State::Seeking { from: len } } else { State::Discarding { scan } };
+                        self.state = if at_eof {
+                            State::Seeking { from: len }
+                        } else {
+                            State::Discarding { scan }
+                        };
                         break;
                     }
                 },
@@ -167,7 +184,10 @@ impl XmlFramer {
         self.saw_shared_line |= line == self.last_event_end_line;
         self.last_event_end_line = end_line;
         self.in_noise = false;
-        emit(Piece::Record { text: &self.buf[start..end], line });
+        emit(Piece::Record {
+            text: &self.buf[start..end],
+            line,
+        });
     }
 
     /// Finds the next `<Event` start tag (not `<Events`, `<EventData`, `<EventID`).
@@ -234,7 +254,10 @@ impl XmlFramer {
                 continue;
             }
             let line = self.lines.line_at(&self.buf, here);
-            emit(Piece::Skipped { line, reason: format!("text outside any <Event> element: {}", preview(text)) });
+            emit(Piece::Skipped {
+                line,
+                reason: format!("text outside any <Event> element: {}", preview(text)),
+            });
             self.in_noise = true;
             return;
         }
@@ -254,7 +277,10 @@ impl XmlFramer {
         self.text_from -= keep_from;
         self.state = match self.state {
             State::Seeking { from } => State::Seeking { from: from - keep_from },
-            State::InEvent { start, scan } => State::InEvent { start: start - keep_from, scan: scan - keep_from },
+            State::InEvent { start, scan } => State::InEvent {
+                start: start - keep_from,
+                scan: scan - keep_from,
+            },
             State::Discarding { scan } => State::Discarding { scan: scan - keep_from },
         };
     }

@@ -112,8 +112,14 @@ pub fn to_cim(event: &RawEvent) -> Cim {
                 src_ip: field("SourceIp"),
                 src_port: field("SourcePort"),
                 transport: field("Protocol"),
-                direction: field("Initiated")
-                    .map(|initiated| if initiated.eq_ignore_ascii_case("true") { "outbound" } else { "inbound" }.into()),
+                direction: field("Initiated").map(|initiated| {
+                    if initiated.eq_ignore_ascii_case("true") {
+                        "outbound"
+                    } else {
+                        "inbound"
+                    }
+                    .into()
+                }),
                 process_id: field("ProcessId"),
                 process_guid: field("ProcessGuid"),
                 process_name: field("Image").map(|image| basename(&image).to_string()),
@@ -156,7 +162,9 @@ mod tests {
                 ("User", ""),
             ],
         );
-        let Cim::Process(row) = to_cim(&event) else { panic!("EID 1 is a process") };
+        let Cim::Process(row) = to_cim(&event) else {
+            panic!("EID 1 is a process")
+        };
         assert_eq!(row.dest.as_deref(), Some("WS1"));
         assert_eq!(row.process_name.as_deref(), Some("cmd.exe"));
         assert_eq!(row.parent_process_name.as_deref(), Some("msiexec.exe"));
@@ -169,9 +177,16 @@ mod tests {
     fn network_connect_maps_remote_side_to_dest() {
         let event = sysmon(
             3,
-            &[("DestinationHostname", "-"), ("DestinationIp", "10.0.0.9"), ("DestinationPort", "443"), ("Initiated", "true")],
+            &[
+                ("DestinationHostname", "-"),
+                ("DestinationIp", "10.0.0.9"),
+                ("DestinationPort", "443"),
+                ("Initiated", "true"),
+            ],
         );
-        let Cim::Traffic(row) = to_cim(&event) else { panic!("EID 3 is traffic") };
+        let Cim::Traffic(row) = to_cim(&event) else {
+            panic!("EID 3 is traffic")
+        };
         assert_eq!(row.dest.as_deref(), Some("10.0.0.9"));
         assert_eq!(row.dvc.as_deref(), Some("WS1"));
         assert_eq!(row.direction.as_deref(), Some("outbound"));

@@ -42,9 +42,12 @@ pub fn event_time(event: &RawEvent) -> Option<EventTime> {
 /// Parses RFC 3339 (`…Z`, `…+09:00`) or a zone-less `YYYY-MM-DD[ T]HH:MM:SS[.fff]` as UTC.
 pub fn parse_time(text: &str) -> Option<Timestamp> {
     let text = text.trim();
-    text.parse::<Timestamp>()
-        .ok()
-        .or_else(|| text.parse::<DateTime>().ok().and_then(|civil| civil.to_zoned(TimeZone::UTC).ok()).map(|z| z.timestamp()))
+    text.parse::<Timestamp>().ok().or_else(|| {
+        text.parse::<DateTime>()
+            .ok()
+            .and_then(|civil| civil.to_zoned(TimeZone::UTC).ok())
+            .map(|z| z.timestamp())
+    })
 }
 
 /// `security_content_ctime`'s rendering: `%Y-%m-%dT%H:%M:%S`, here always in UTC.
@@ -58,7 +61,8 @@ mod tests {
 
     #[test]
     fn parses_the_shapes_sysmon_and_shippers_write() {
-        let expect = |text: &str, shown: &str| assert_eq!(parse_time(text).map(ctime).as_deref(), Some(shown), "{text}");
+        let expect =
+            |text: &str, shown: &str| assert_eq!(parse_time(text).map(ctime).as_deref(), Some(shown), "{text}");
         expect("2026-08-11T08:30:09.2485781Z", "2026-08-11T08:30:09");
         expect("2021-01-14T23:41:40.145335200Z", "2021-01-14T23:41:40");
         expect("2026-08-11 08:30:09.239", "2026-08-11T08:30:09");

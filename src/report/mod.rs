@@ -133,7 +133,10 @@ pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>) 
     let findings: Vec<Finding> = matches.into_iter().map(|m| finding(m, &files)).collect();
     let risk_totals = risk_totals(&findings);
     Report {
-        tool: Tool { name: "sysmon-lens", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: "sysmon-lens",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         files,
         summary,
         findings,
@@ -148,11 +151,18 @@ fn finding(found: Match, files: &[FileReport]) -> Finding {
         .evidence
         .into_iter()
         .map(|evidence| EventRef {
-            file: files.get(evidence.origin.file).map(|f| f.name.clone()).unwrap_or_default(),
+            file: files
+                .get(evidence.origin.file)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
             position: format!("line {}", evidence.origin.line),
             event_id: evidence.event_id,
             time: evidence.time,
-            fields: evidence.fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect(),
+            fields: evidence
+                .fields
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
         })
         .collect();
     Finding {
@@ -170,14 +180,23 @@ fn finding(found: Match, files: &[FileReport]) -> Finding {
 
 fn risk_totals(findings: &[Finding]) -> Vec<RiskTotal> {
     let mut totals: BTreeMap<(&'static str, String), (u64, usize)> = BTreeMap::new();
-    for object in findings.iter().filter(|f| f.mode == Mode::AsPublished).flat_map(|f| &f.risk.risk_objects) {
+    for object in findings
+        .iter()
+        .filter(|f| f.mode == Mode::AsPublished)
+        .flat_map(|f| &f.risk.risk_objects)
+    {
         let total = totals.entry((object.kind, object.value.clone())).or_default();
         total.0 += u64::from(object.score);
         total.1 += 1;
     }
     let mut totals: Vec<RiskTotal> = totals
         .into_iter()
-        .map(|((kind, object), (score, findings))| RiskTotal { object, kind, score, findings })
+        .map(|((kind, object), (score, findings))| RiskTotal {
+            object,
+            kind,
+            score,
+            findings,
+        })
         .collect();
     totals.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.object.cmp(&b.object)));
     totals

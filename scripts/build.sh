@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the page's wasm module into www/pkg and the native CLI into target/release.
+# Web build settings come from wasm-pack.toml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+setting() {
+  python3 -c 'import sys, tomllib, json; v = tomllib.load(open("wasm-pack.toml", "rb"))["web"][sys.argv[1]]; print(" ".join(v) if isinstance(v, list) else v)' "$1"
+}
+target=$(setting target)
+out_dir=$(setting out-dir)
+read -r -a opt_flags <<<"$(setting wasm-opt)"
+
+cargo build --lib --release --locked --target wasm32-unknown-unknown --no-default-features
+rm -rf "$out_dir"
+wasm-bindgen --target "$target" --no-typescript --out-dir "$out_dir" \
+  target/wasm32-unknown-unknown/release/sysmon_lens.wasm
+e2e/node_modules/.bin/wasm-opt "${opt_flags[@]}" "$out_dir/sysmon_lens_bg.wasm" -o "$out_dir/sysmon_lens_bg.wasm"
+
+cargo build --release --locked --bin sysmon-lens
+echo "built $out_dir/sysmon_lens_bg.wasm ($(wc -c <"$out_dir/sysmon_lens_bg.wasm") bytes) and target/release/sysmon-lens"

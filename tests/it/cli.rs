@@ -1,0 +1,114 @@
+use crate::support::{analyze_files, case_inputs, cases_dir};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sysmon-lens"))
+        .args(args)
+        .output()
+        .expect("the CLI runs")
+}
+
+/// The case's input files (its directory also holds expected.json).
+fn case_args(case: &str) -> Vec<String> {
+    case_inputs(case)
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
+}
+
+fn scan(options: &[&str], case: &str) -> Output {
+    let inputs = case_args(case);
+    let mut args = vec!["scan"];
+    args.extend(options);
+    args.extend(inputs.iter().map(String::as_str));
+    run(&args)
+}
+
+#[test]
+fn exit_code_is_one_with_findings_and_zero_without() {
+    assert_eq!(scan(&[], "d2_hit").status.code(), Some(1));
+    assert_eq!(scan(&[], "d1_near_misses").status.code(), Some(0));
+}
+
+#[test]
+fn exit_code_is_two_on_error() {
+    let output = run(&["scan", "/nonexistent/sysmon.log"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/sysmon.log"));
+}
+
+#[test]
+fn json_output_is_the_library_report() {
+    let output = scan(&["--format", "json"], "d2_join_across_files");
+    assert_eq!(output.status.code(), Some(1));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let mut expected =
+        serde_json::to_value(analyze_files(&case_inputs("d2_join_across_files"), 1 << 20)).expect("json");
+    // The CLI names files by the path it was given; the helper by basename.
+    for (file, path) in expected["files"]
+        .as_array_mut()
+        .expect("files")
+        .iter_mut()
+        .zip(case_inputs("d2_join_across_files"))
+    {
+        file["name"] = path.to_string_lossy().into_owned().into();
+    }
+    for event in expected["findings"][0]["events"].as_array_mut().expect("events") {
+        let name = event["file"].as_str().expect("file").to_string();
+        event["file"] = cases_dir()
+            .join("d2_join_across_files")
+            .join(name)
+            .to_string_lossy()
+            .into_owned()
+            .into();
+    }
+    assert_eq!(printed, expected);
+    assert_eq!(printed["tool"]["name"], "sysmon-lens");
+}
+
+#[test]
+fn csv_has_a_header_and_one_line_per_finding() {
+    let output = scan(&["--format", "csv"], "d1_each_listed_child");
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6);
+    assert!(lines[0].starts_with("detection_id,detection,mode,severity,risk_score,risk_message,dest,user"));
+    assert!(lines[1..].iter().all(|line| line.contains(",as_published,low,35,")));
+}
+
+#[test]
+fn table_names_files_and_findings_and_skips_go_to_stderr() {
+    let output = scan(&[], "bad_truncated_xml");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stdout.contains("Windows MSIExec Spawn Discovery Command (TTP, 2 findings)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[xml-lines, utf-8]"), "{stdout}");
+    assert!(stderr.contains("input.log: line 2: truncated event"), "{stderr}");
+}
+
+#[test]
+fn directories_are_walked_in_name_order() {
+    let dir = std::env::temp_dir().join(format!("sysmon-lens-cli-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nested")).expect("temp dir");
+    for (name, case) in [("b.log", "d1_identical_events_count_two"), ("nested/a.log", "d2_hit")] {
+        std::fs::copy(&case_inputs(case)[0], dir.join(name)).expect("copy");
+    }
+    let output = run(&["scan", "--format", "json", &dir.to_string_lossy()]);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let names: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect();
+    assert!(
+        names[0].ends_with("b.log") && names[1].ends_with("nested/a.log"),
+        "{names:?}"
+    );
+    assert_eq!(report["findings"].as_array().expect("findings").len(), 2);
+    assert_eq!(output.status.code(), Some(1));
+}

@@ -1,0 +1,254 @@
+//! Real Sysmon logs from public sources, in ../shared/datasets beside the checkout.
+//! A clone without them skips these tests with a message; CI sets
+//! SYSMON_LENS_REQUIRE_DATASETS=1 so that their absence fails instead.
+
+use crate::support::analyze_files;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn datasets_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("SYSMON_LENS_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
+    if dir.join("SOURCES.md").is_file() {
+        return Some(dir);
+    }
+    if std::env::var_os("SYSMON_LENS_REQUIRE_DATASETS").is_some() {
+        panic!(
+            "datasets not found at {} (SYSMON_LENS_REQUIRE_DATASETS is set)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: datasets not found at {}; set SYSMON_LENS_DATASETS to run these tests",
+        dir.display()
+    );
+    None
+}
+
+/// A file's expected figures, from SOURCES.md.
+struct Expected {
+    path: &'static str,
+    format: &'static str,
+    encoding: &'static str,
+    /// Sysmon EventIDs with the counts SOURCES.md gives (`None`: listed without a count).
+    sysmon: &'static [(u32, Option<u64>)],
+    /// Events of every provider, where SOURCES.md gives the total.
+    total_events: Option<u64>,
+    other_events: Option<u64>,
+}
+
+const SIGMA: &str = "sigmahq_regression_data/";
+const EXPECTED: &[Expected] = &[
+    Expected {
+        path: "splunk_attack_data/certutil_exe_certificate_extraction.raw",
+        format: "xml-lines",
+        encoding: "utf-8",
+        sysmon: &[(1, Some(20))],
+        total_events: Some(40),
+        other_events: Some(20),
+    },
+    Expected {
+        path: "otrf_security_datasets/cmd_bitsadmin_download_psh_script_2020-10-2302365189.json",
+        format: "otrf",
+        encoding: "utf-8",
+        sysmon: &[
+            (1, Some(2)),
+            (3, Some(8)),
+            (5, None),
+            (7, None),
+            (9, None),
+            (10, None),
+            (11, None),
+            (12, None),
+            (13, None),
+            (18, None),
+            (22, None),
+            (23, None),
+        ],
+        total_events: Some(424),
+        other_events: None,
+    },
+    Expected {
+        path: "otrf_security_datasets/psh_mavinject_dll_notepad_2020-10-2121410529.json",
+        format: "otrf",
+        encoding: "utf-8",
+        sysmon: &[
+            (1, Some(2)),
+            (3, Some(2)),
+            (7, None),
+            (8, None),
+            (9, None),
+            (10, None),
+            (11, None),
+            (12, None),
+            (13, None),
+            (22, None),
+            (24, None),
+        ],
+        total_events: Some(509),
+        other_events: None,
+    },
+    Expected {
+        path: "sbousseaden_evtx_attack_samples/Exec_sysmon_meterpreter_reversetcp_msipackage.evtx_dump.derived.xml",
+        format: "xml-rootless",
+        encoding: "utf-8",
+        sysmon: &[(1, Some(4)), (2, Some(2)), (7, None), (13, None)],
+        total_events: Some(8),
+        other_events: Some(0),
+    },
+    Expected {
+        path: "jymcheong_sysmonresources/schtasksPersistence.utf16le.xml",
+        format: "xml-lines",
+        encoding: "utf-16le",
+        sysmon: &[
+            (1, Some(4)),
+            (3, Some(5)),
+            (5, Some(2)),
+            (9, Some(2)),
+            (10, Some(2)),
+            (11, Some(1)),
+            (17, Some(2)),
+            (18, Some(6)),
+        ],
+        total_events: Some(24),
+        other_events: Some(0),
+    },
+    Expected {
+        path: "wagga40_zircolite/xml_events_sample.xml",
+        format: "xml-rootless",
+        encoding: "utf-8",
+        sysmon: &[],
+        total_events: None,
+        other_events: Some(2),
+    },
+];
+
+const SIGMA_JSON: [&str; 6] = [
+    "proc_creation_win_credential_guard_registry_tampering__c17d47b7-dcd6-4109-87eb-d1817bd4cbc9.json",
+    "proc_creation_win_findstr_recon_pipe_output__ccb5742c-c248-4982-8c5c-5571b9275ad3.json",
+    "proc_creation_win_msiexec_embedding__4a2a2c3e-209f-4d01-b513-4155a540b469.json",
+    "proc_creation_win_msiexec_execute_dll__6f4191bb-912b-48a8-9ce7-682769541e6d.json",
+    "proc_creation_win_msiexec_install_quiet__79a87aa6-e4bd-42fc-a5bb-5e6fbdcd62f5.json",
+    "proc_creation_win_powershell_base64_invoke__6385697e-9f1b-40bd-8817-f4a91f40508e.json",
+];
+
+/// Every dataset file whose format this build reads.
+fn readable_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    EXPECTED
+        .iter()
+        .map(|e| e.path.to_string())
+        .chain(SIGMA_JSON.iter().map(|name| format!("{SIGMA}{name}")))
+        .map(|path| dir.join(path))
+        .collect()
+}
+
+#[test]
+fn per_event_id_counts_match_sources_md() {
+    let Some(dir) = datasets_dir() else { return };
+    for expected in EXPECTED {
+        let report = analyze_files(&[dir.join(expected.path)], 1 << 16);
+        let file = &report.files[0].ingest;
+        let path = expected.path;
+        assert_eq!((file.format, file.error.as_deref()), (expected.format, None), "{path}");
+        assert_eq!(
+            serde_json::to_value(file.encoding).expect("json"),
+            expected.encoding,
+            "{path}"
+        );
+        let ids: Vec<u32> = file.sysmon_events.keys().copied().collect();
+        let expected_ids: Vec<u32> = expected.sysmon.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, expected_ids, "{path}: Sysmon EventIDs");
+        for (id, count) in expected.sysmon {
+            if let Some(count) = count {
+                assert_eq!(file.sysmon_events[id], *count, "{path}: EventID {id}");
+            }
+        }
+        let sysmon_total: u64 = file.sysmon_events.values().sum();
+        if let Some(total) = expected.total_events {
+            assert_eq!(
+                sysmon_total + file.other_events,
+                total,
+                "{path}: events of all providers"
+            );
+        }
+        if let Some(other) = expected.other_events {
+            assert_eq!(file.other_events, other, "{path}: other providers");
+        }
+    }
+    for name in SIGMA_JSON {
+        let report = analyze_files(&[dir.join(SIGMA).join(name)], 1 << 16);
+        let file = &report.files[0].ingest;
+        assert_eq!(file.format, "evtx-dump-json", "{name}");
+        assert_eq!(file.sysmon_events, BTreeMap::from([(1, 1)]), "{name}");
+    }
+}
+
+#[test]
+fn the_only_finding_is_the_sigma_msiexec_embedding_event() {
+    let Some(dir) = datasets_dir() else { return };
+    let report = analyze_files(&readable_files(&dir), 1 << 20);
+    assert!(report.files.iter().all(|f| f.ingest.error.is_none()));
+    assert_eq!(
+        report.findings.len(),
+        1,
+        "{:#?}",
+        report.findings.iter().map(|f| &f.row).collect::<Vec<_>>()
+    );
+    let finding = &report.findings[0];
+    assert_eq!(finding.detection, "Windows MSIExec Spawn Discovery Command");
+    let row = &finding.row;
+    assert_eq!(row["process_name"], "powershell.exe");
+    assert_eq!(row["process_id"], "11056");
+    assert_eq!(row["parent_process_name"], "msiexec.exe");
+    assert_eq!(row["parent_process_id"], "11232");
+    assert_eq!(row["dest"], "SigmaCatchVm");
+    assert_eq!(row["user"], "SigmaCatchVm\\frack113");
+    assert_eq!(row["original_file_name"], "PowerShell.EXE");
+    assert_eq!(row["count"], 1);
+    assert_eq!(row["firstTime"], "2026-08-11T08:30:09");
+    assert_eq!(
+        finding.risk.message,
+        "An instance of msiexec.exe spawning powershell.exe was identified on endpoint SigmaCatchVm by user SigmaCatchVm\\frack113 running different discovery commands."
+    );
+    assert_eq!(finding.events.len(), 1);
+    assert!(finding.events[0].file.contains("msiexec_embedding"));
+}
+
+#[test]
+fn files_of_later_formats_get_a_clear_message_and_no_panic() {
+    let Some(dir) = datasets_dir() else { return };
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            for file in std::fs::read_dir(&path).expect("dataset subdir") {
+                all.push(file.expect("entry").path());
+            }
+        }
+    }
+    all.sort();
+    let report = analyze_files(&all, 1 << 20);
+    for file in &report.files {
+        let name = &file.name;
+        if name.ends_with(".evtx") {
+            assert_eq!(
+                file.ingest.error.as_deref(),
+                Some("EVTX files are not read yet; export the events as XML or JSON")
+            );
+        } else if name.ends_with(".gz") || name.ends_with(".zip") {
+            assert!(
+                file.ingest
+                    .error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("files are not read yet")),
+                "{name}"
+            );
+        }
+    }
+    assert_eq!(
+        report.findings.len(),
+        1,
+        "the same single positive when every file is dropped at once"
+    );
+}

@@ -1,0 +1,195 @@
+use crate::support::analyze_case;
+use sysmon_lens::report::Finding;
+
+const D1: &str = "e9d05aa2-32f0-411b-930c-5b8ca5c4fcee";
+const D2: &str = "b0fd38c7-f71a-43a2-870e-f3ca06bcdd99";
+
+fn findings(case: &str, detection_id: &str) -> Vec<Finding> {
+    analyze_case(case)
+        .findings
+        .into_iter()
+        .filter(|f| f.detection_id == detection_id)
+        .collect()
+}
+
+fn field<'a>(finding: &'a Finding, name: &str) -> &'a str {
+    finding.row[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} is not a string in {:?}", finding.row))
+}
+
+#[test]
+fn d1_fires_for_each_of_the_five_listed_children() {
+    let found = findings("d1_each_listed_child", D1);
+    let mut children: Vec<&str> = found.iter().map(|f| field(f, "process_name")).collect();
+    children.sort();
+    assert_eq!(
+        children,
+        [
+            "cmd.exe",
+            "ipconfig.exe",
+            "nltest.exe",
+            "powershell.exe",
+            "systeminfo.exe"
+        ]
+    );
+    assert!(findings("d1_each_listed_child", D2).is_empty());
+}
+
+#[test]
+fn d1_near_misses_give_nothing() {
+    assert!(analyze_case("d1_near_misses").findings.is_empty());
+}
+
+#[test]
+fn identical_events_group_into_one_row_with_count_two() {
+    let found = findings("d1_identical_events_count_two", D1);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].row["count"], 2);
+    assert_eq!(field(&found[0], "firstTime"), "2024-05-01T10:03:00");
+    assert_eq!(field(&found[0], "lastTime"), "2024-05-01T10:03:30");
+    assert_eq!(found[0].events.len(), 2);
+}
+
+#[test]
+fn missing_values_and_dash_original_file_name_become_null() {
+    let found = findings("d1_missing_values_are_null", D1);
+    assert_eq!(found.len(), 1);
+    assert_eq!(field(&found[0], "original_file_name"), "null");
+    assert_eq!(field(&found[0], "user"), "null");
+    assert_eq!(found[0].risk.risk_objects[1].value, "null");
+}
+
+#[test]
+fn mixed_case_and_syswow64_paths_match() {
+    let found = findings("d1_mixed_case_syswow64", D1);
+    assert_eq!(found.len(), 1);
+    assert_eq!(field(&found[0], "parent_process_name"), "MsiExec.exe");
+    assert_eq!(field(&found[0], "process_name"), "PowerShell.EXE");
+}
+
+#[test]
+fn d2_joins_an_msiexec_process_to_its_https_connection() {
+    let found = findings("d2_hit", D2);
+    assert_eq!(found.len(), 1);
+    let row = &found[0];
+    assert_eq!(field(row, "_time"), "2024-05-01T10:10:00");
+    assert_eq!(field(row, "process_name"), "msiexec.exe");
+    assert_eq!(field(row, "process_id"), "4242");
+    assert_eq!(field(row, "dest_port"), "443");
+    assert_eq!(field(row, "dest_ip"), "93.184.216.34");
+    // overwrite=true: the connection's dest (the remote host) and user replace the process's.
+    assert_eq!(field(row, "dest"), "evil.example");
+    assert_eq!(field(row, "user"), "NT AUTHORITY\\SYSTEM");
+    assert_eq!(row.risk.score, 20);
+    assert_eq!(row.risk.severity, "informational");
+    assert_eq!(row.events.len(), 2);
+}
+
+#[test]
+fn d2_ignores_port_8080() {
+    assert!(analyze_case("d2_port_8080_no_hit").findings.is_empty());
+}
+
+#[test]
+fn d2_published_join_attaches_another_hosts_connection_by_pid() {
+    let found = findings("d2_pid_collision_across_hosts", D2);
+    assert_eq!(found.len(), 1, "the published search joins on process_id alone");
+    let row = &found[0];
+    assert_eq!(field(row, "process_name"), "msiexec.exe");
+    assert_eq!(field(row, "dest"), "www.google.com");
+    assert_eq!(field(row, "user"), "CORP\\bob");
+    let files_and_hosts: Vec<&str> = row
+        .events
+        .iter()
+        .map(|e| e.fields["Computer"].as_str().expect("Computer"))
+        .collect();
+    assert_eq!(files_and_hosts, ["WS-03", "SRV-FILE01"]);
+}
+
+#[test]
+fn d2_joins_across_files_of_one_analysis() {
+    let found = findings("d2_join_across_files", D2);
+    assert_eq!(found.len(), 1);
+    let files: Vec<&str> = found[0].events.iter().map(|e| e.file.as_str()).collect();
+    assert_eq!(files, ["a_processes.log", "b_network.json"]);
+    assert_eq!(field(&found[0], "dest_port"), "80");
+}
+
+#[test]
+fn every_shape_gives_the_same_finding_and_ignores_other_providers() {
+    let shapes = [
+        "format_evtx_dump_json",
+        "format_evtx_dump_jsonl",
+        "format_nxlog",
+        "format_otrf",
+        "format_xml_events_utf16le",
+        "format_xml_lines",
+        "format_xml_lines_utf16be",
+        "format_xml_rootless_utf8bom",
+    ];
+    let reference = findings("format_xml_lines", D1);
+    assert_eq!(reference.len(), 1);
+    for shape in shapes {
+        let report = analyze_case(shape);
+        assert_eq!(
+            report.files[0].ingest.other_events, 2,
+            "{shape}: Security records are counted"
+        );
+        let found: Vec<_> = report.findings.iter().filter(|f| f.detection_id == D1).collect();
+        assert_eq!(found.len(), 1, "{shape}");
+        let mut row = found[0].row.clone();
+        let mut expected = reference[0].row.clone();
+        // Flat shapes carry no System block: _time falls back to UtcTime (millisecond precision).
+        for row in [&mut row, &mut expected] {
+            row.remove("firstTime");
+            row.remove("lastTime");
+        }
+        assert_eq!(row, expected, "{shape}");
+        assert_eq!(found[0].row["firstTime"], "2024-05-01T10:00:00", "{shape}");
+    }
+}
+
+#[test]
+fn bad_records_are_reported_and_good_ones_still_analyzed() {
+    let report = analyze_case("bad_truncated_xml");
+    assert_eq!(report.files[0].ingest.skipped_count, 2);
+    assert_eq!(report.files[0].ingest.skipped[0].position, "line 2");
+    assert_eq!(
+        report.findings.len(),
+        2,
+        "the two complete events around the truncated one"
+    );
+
+    let report = analyze_case("bad_invalid_utf8");
+    assert_eq!(report.files[0].ingest.skipped[0].position, "line 2");
+    assert!(report.files[0].ingest.skipped[0].reason.contains("invalid UTF-8"));
+    assert_eq!(report.findings.len(), 2);
+
+    let report = analyze_case("bad_json_records");
+    let positions: Vec<&str> = report.files[0]
+        .ingest
+        .skipped
+        .iter()
+        .map(|s| s.position.as_str())
+        .collect();
+    assert_eq!(positions, ["line 2", "line 3", "line 4"]);
+    assert_eq!(report.findings.len(), 2);
+
+    let report = analyze_case("bad_binary_and_empty");
+    let errors: Vec<Option<&str>> = report.files.iter().map(|f| f.ingest.error.as_deref()).collect();
+    assert_eq!(errors[0], Some("empty file: nothing to analyze"));
+    assert!(
+        errors[1].is_some_and(|e| e.contains("it starts with binary data: 0b 30 55 7a")),
+        "garbage: {errors:?}"
+    );
+    assert_eq!(errors[2], None);
+    assert_eq!(report.findings.len(), 1);
+}
+
+#[test]
+fn event_text_is_kept_verbatim() {
+    let found = findings("d1_html_in_command_line", D1);
+    assert_eq!(field(&found[0], "process"), "<img src=x onerror=alert(1)>");
+    assert_eq!(field(&found[0], "user"), "<b>CORP</b>\\eve");
+}

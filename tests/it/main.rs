@@ -1,0 +1,15 @@
+//! One integration test binary (fewer link steps), a module per area.
+
+/// Shared helpers: reading case directories, projecting reports.
+mod support;
+
+/// Every case under tests/cases: the report's projection equals expected.json.
+mod cases;
+/// The command-line tool: output formats and exit codes.
+mod cli;
+/// The real datasets in ../shared/datasets: counts from SOURCES.md, and the one positive.
+mod datasets;
+/// Behaviour the issue names, asserted field by field on the cases.
+mod detect;
+/// Feeding any chunk size gives the same report.
+mod streaming;
