@@ -134,10 +134,10 @@ impl Analyzer {
         if let Some(host) = host.as_ref().filter(|host| !self.summary.hosts.contains(*host)) {
             self.summary.hosts.insert(host.clone());
         }
-        if let Some(user) = user.as_ref().filter(|user| !self.summary.users.contains(*user)) {
-            if self.summary.users.len() < MAX_SUMMARY_USERS {
-                self.summary.users.insert(user.clone());
-            }
+        if let Some(user) = user.as_ref().filter(|user| !self.summary.users.contains(*user))
+            && self.summary.users.len() < MAX_SUMMARY_USERS
+        {
+            self.summary.users.insert(user.clone());
         }
         self.detections.observe(&event, &cim, time.as_ref(), origin);
     }

@@ -36,29 +36,19 @@ pub fn parse_event(text: &str) -> Result<RawEvent, String> {
                 }
                 field = Field::None;
             }
-            Event::Text(text) => {
-                if !matches!(field, Field::None) {
-                    value.push_str(&text.xml10_content());
-                }
-            }
-            Event::CData(data) => {
-                if !matches!(field, Field::None) {
-                    value.push_str(&data.xml10_content());
-                }
-            }
-            Event::GeneralRef(reference) => {
-                if !matches!(field, Field::None) {
-                    let resolved = match reference.resolve_char_ref() {
-                        Ok(Some(ch)) => ch.to_string(),
-                        _ => {
-                            let name = reference.xml10_content();
-                            quick_xml::escape::resolve_predefined_entity(&name)
-                                .map(str::to_string)
-                                .ok_or_else(|| format!("unknown entity &{name};"))?
-                        }
-                    };
-                    value.push_str(&resolved);
-                }
+            Event::Text(text) if collecting(&field) => value.push_str(&text.xml10_content()),
+            Event::CData(data) if collecting(&field) => value.push_str(&data.xml10_content()),
+            Event::GeneralRef(reference) if collecting(&field) => {
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(ch)) => ch.to_string(),
+                    _ => {
+                        let name = reference.xml10_content();
+                        quick_xml::escape::resolve_predefined_entity(&name)
+                            .map(str::to_string)
+                            .ok_or_else(|| format!("unknown entity &{name};"))?
+                    }
+                };
+                value.push_str(&resolved);
             }
             Event::End(_) => {
                 match std::mem::replace(&mut field, Field::None) {
@@ -76,6 +66,10 @@ pub fn parse_event(text: &str) -> Result<RawEvent, String> {
     }
     event.event_id = event_id_text.and_then(|text| text.trim().parse().ok());
     Ok(event)
+}
+
+fn collecting(field: &Field) -> bool {
+    !matches!(field, Field::None)
 }
 
 /// Records what a start tag carries and says which text, if any, to collect next.
