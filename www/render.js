@@ -77,6 +77,8 @@ function renderDetection(detection, findings) {
       ["How to implement", detection.how_to_implement],
       ["Known false positives", detection.known_false_positives],
     ]),
+    el("h4", { text: "What the published search does" }),
+    el("ul", { class: "quirks" }, detection.published_quirks.map((q) => el("li", { text: q }))),
     el("h4", { text: "Search (SPL)" }),
     el("pre", { class: "spl", text: detection.search }));
   return el("section", { class: "detection", "data-detection-id": detection.id },

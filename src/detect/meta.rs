@@ -16,6 +16,8 @@ pub struct DetectionMeta {
     pub search: &'static str,
     pub how_to_implement: &'static str,
     pub known_false_positives: &'static str,
+    /// What the published search does that a reader of its description might not expect.
+    pub published_quirks: &'static [&'static str],
     pub analytic_stories: &'static [&'static str],
     pub data_sources: &'static [&'static str],
     pub mitre_attack_ids: &'static [&'static str],
@@ -54,6 +56,11 @@ pub static SPAWN_DISCOVERY: DetectionMeta = DetectionMeta {
     search: "| tstats `security_content_summariesonly` count min(_time) as firstTime max(_time) as lastTime from datamodel=Endpoint.Processes where Processes.parent_process_name=msiexec.exe Processes.process_name IN (\"powershell.exe\",\"cmd.exe\", \"nltest.exe\",\"ipconfig.exe\",\"systeminfo.exe\") by Processes.dest Processes.user Processes.parent_process_name Processes.process_name Processes.original_file_name Processes.process Processes.process_id Processes.parent_process_id \n| `drop_dm_object_name(Processes)` \n| `security_content_ctime(firstTime)` \n| `security_content_ctime(lastTime)` \n| `windows_msiexec_spawn_discovery_command_filter`",
     how_to_implement: HOW_TO_IMPLEMENT,
     known_false_positives: "False positives will be present with MSIExec spawning Cmd or PowerShell. Filtering will be needed. In addition, add other known discovery processes to enhance query.",
+    published_quirks: &[
+        "Children are matched by file name only: a renamed cmd.exe or powershell.exe is not seen, though original_file_name is in the output.",
+        "Of the discovery programs only nltest, ipconfig and systeminfo are listed; whoami, net and others are not.",
+        "A missing field becomes the text \"null\" (fillnull_value=null), so the row is kept.",
+    ],
     analytic_stories: &[STORY],
     data_sources: &["Sysmon EventID 1"],
     mitre_attack_ids: &["T1218.007"],
@@ -80,6 +87,12 @@ pub static HTTP_FROM_MSIEXEC: DetectionMeta = DetectionMeta {
     search: "| tstats `security_content_summariesonly`\n count\n FROM datamodel=Endpoint.Processes where\n `process_msiexec`\n by _time Processes.action Processes.dest Processes.original_file_name\n Processes.parent_process Processes.parent_process_exec\n Processes.parent_process_guid Processes.parent_process_id\n Processes.parent_process_name Processes.parent_process_path\n Processes.process Processes.process_exec Processes.process_guid\n Processes.process_hash Processes.process_id\n Processes.process_integrity_level Processes.process_name\n Processes.process_path Processes.user Processes.user_id\n Processes.vendor_product\n| `drop_dm_object_name(Processes)`\n| `security_content_ctime(firstTime)`\n| `security_content_ctime(lastTime)`\n| join process_id [\n | tstats `security_content_summariesonly`\n count\n FROM datamodel=Network_Traffic.All_Traffic where\n All_Traffic.dest_port IN (\"80\",\"443\")\n by All_Traffic.action All_Traffic.app All_Traffic.bytes\n All_Traffic.bytes_in All_Traffic.bytes_out All_Traffic.dest\n All_Traffic.dest_ip All_Traffic.dest_port All_Traffic.dvc\n All_Traffic.protocol All_Traffic.protocol_version All_Traffic.src\n All_Traffic.src_ip All_Traffic.src_port All_Traffic.transport\n All_Traffic.user All_Traffic.vendor_product All_Traffic.direction\n All_Traffic.process_id\n | `drop_dm_object_name(All_Traffic)`\n]\n| table _time user dest parent_process_name process_name\n process_path process process_id dest_port dest_ip\n| `windows_http_network_communication_from_msiexec_filter`",
     how_to_implement: HOW_TO_IMPLEMENT,
     known_false_positives: "False positives will be present and filtering is required.",
+    published_quirks: &[
+        "The join is on process_id alone: a connection from any process with the same PID, on any host, at any time, is attached.",
+        "join max=1 keeps one connection per process row; the others are not shown.",
+        "join overwrite=true: dest and user come from the connection, so dest is the remote host, not the endpoint.",
+        "Seconds are kept in _time (tstats by _time without a span is read as one-second buckets).",
+    ],
     analytic_stories: &[STORY],
     data_sources: &[
         "Cisco Network Visibility Module Flow Data",

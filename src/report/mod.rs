@@ -99,6 +99,7 @@ pub struct DetectionInfo {
     pub description: &'static str,
     pub how_to_implement: &'static str,
     pub known_false_positives: &'static str,
+    pub published_quirks: &'static [&'static str],
     pub data_sources: &'static [&'static str],
     pub search: &'static str,
 }
@@ -114,6 +115,7 @@ impl From<&DetectionMeta> for DetectionInfo {
             description: meta.description,
             how_to_implement: meta.how_to_implement,
             known_false_positives: meta.known_false_positives,
+            published_quirks: meta.published_quirks,
             data_sources: meta.data_sources,
             search: meta.search,
         }

@@ -1,0 +1,153 @@
+// The page in headless Chromium: files dropped on it are analyzed by the wasm core in
+// a worker, findings are shown as text, the export equals the CLI's report, and no
+// request leaves 127.0.0.1 or happens after load.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { serve, chromiumArgs, caseInputs, datasetsDir, nativeReport, artifacts } from "./support.mjs";
+
+let server, browser;
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = await serve();
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs });
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** Opens the page with every request recorded and any off-host request aborted. */
+async function openPage() {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const requests = [];
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    requests.push({ url, at: Date.now() });
+    return url.startsWith(`${server.origin}/`) ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("dialog", (dialog) => { problems.push(`dialog: ${dialog.message()}`); dialog.dismiss(); });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.blockedURI));
+  });
+  await page.goto(`${server.origin}/index.html`);
+  await page.waitForSelector("body[data-ready=true]");
+  return { context, page, requests, problems, loadedAt: Date.now() };
+}
+
+/** Drops files on the drop zone as a user's drag and drop would. */
+async function drop(page, files) {
+  const payload = files.map(({ name, bytes }) => ({ name, data: bytes.toString("base64") }));
+  await page.evaluate((payload) => {
+    const transfer = new DataTransfer();
+    for (const { name, data } of payload) {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], name));
+    }
+    const zone = document.getElementById("drop");
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    }
+  }, payload);
+  await page.waitForSelector("body[data-state=done]");
+}
+
+function assertNoTraffic({ requests, loadedAt, problems }, page) {
+  const offHost = requests.filter((r) => !r.url.startsWith(`${server.origin}/`));
+  assert.deepEqual(offHost, [], "no request may leave 127.0.0.1");
+  const late = requests.filter((r) => r.at > loadedAt);
+  assert.deepEqual(late, [], "no request after load");
+  assert.deepEqual(problems, []);
+  return page.evaluate(() => window.__cspViolations).then((v) => assert.deepEqual(v, []));
+}
+
+test("two files dropped at once: findings, fields and risk messages on screen, export equals the CLI", async (t) => {
+  const datasets = datasetsDir();
+  if (!datasets) return t.skip("no datasets");
+  const real = path.join(datasets, "sigmahq_regression_data", "proc_creation_win_msiexec_embedding__4a2a2c3e-209f-4d01-b513-4155a540b469.json");
+  const positive = caseInputs("d2_hit")[0];
+  const session = await openPage();
+  const { page } = session;
+  const started = Date.now();
+  await drop(page, [
+    { name: path.basename(real), bytes: readFileSync(real) },
+    { name: "d2_hit.log", bytes: readFileSync(positive) },
+  ]);
+  console.log(`# page analysis of 2 files: ${Date.now() - started} ms`);
+
+  const d1 = page.locator('section[data-detection-id="e9d05aa2-32f0-411b-930c-5b8ca5c4fcee"] .finding');
+  const d2 = page.locator('section[data-detection-id="b0fd38c7-f71a-43a2-870e-f3ca06bcdd99"] .finding');
+  assert.equal(await d1.count(), 1);
+  assert.equal(await d2.count(), 1);
+  assert.equal(await d1.locator(".message").textContent(),
+    "An instance of msiexec.exe spawning powershell.exe was identified on endpoint SigmaCatchVm by user SigmaCatchVm\\frack113 running different discovery commands.");
+  assert.equal(await d1.locator(".badge").textContent(), "low · 35");
+  assert.equal(await d2.locator(".message").textContent(),
+    "An instance of msiexec.exe was identified on endpoint evil.example contacting a remote destination 93.184.216.34");
+  assert.equal(await d2.locator(".badge").textContent(), "informational · 20");
+
+  await d1.locator("summary").first().click();
+  const row = async (finding, name) => finding.locator("table.row tr", { has: page.locator(`th:text-is("${name}")`) }).locator("td").textContent();
+  assert.equal(await row(d1, "process_id"), "11056");
+  assert.equal(await row(d1, "parent_process_id"), "11232");
+  assert.equal(await row(d1, "dest"), "SigmaCatchVm");
+  assert.equal(await row(d1, "original_file_name"), "PowerShell.EXE");
+  assert.equal(await row(d1, "firstTime"), "2026-08-11T08:30:09");
+  const attack = await d1.locator("table.annotations td").first().textContent();
+  assert.equal(attack, "T1218.007 System Binary Proxy Execution: Msiexec — Defense Evasion (TA0005)");
+  assert.match(await d1.locator("table.annotations").textContent(), /MITRE ATT&CK \(v18\)/);
+  assert.match(await page.locator("#summary").textContent(), /evtx-dump-json/);
+  assert.match(await page.locator("#summary").textContent(), /xml-lines/);
+  await page.screenshot({ path: path.join(artifacts, "page-findings.png"), fullPage: true });
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
+  const exported = JSON.parse(readFileSync(await download.path(), "utf8"));
+  const native = nativeReport(path.dirname(real), [path.basename(real), path.relative(path.dirname(real), positive)]);
+  native.files[1].name = "d2_hit.log";
+  for (const finding of native.findings) for (const event of finding.events) if (event.file.endsWith("input.log")) event.file = "d2_hit.log";
+  assert.deepEqual(exported, native, "the page's export is the CLI's report");
+
+  await assertNoTraffic(session, page);
+  await session.context.close();
+});
+
+test("event text is rendered as text: an HTML command line shows literally and runs nothing", async () => {
+  const session = await openPage();
+  const { page } = session;
+  await drop(page, [{ name: "html.log", bytes: readFileSync(caseInputs("d1_html_in_command_line")[0]) }]);
+  const finding = page.locator(".finding");
+  assert.equal(await finding.count(), 1);
+  await finding.locator("summary").first().click();
+  await finding.locator(".event summary").first().click();
+  const cell = finding.locator("table.row tr", { has: page.locator('th:text-is("process")') }).locator("td");
+  assert.equal(await cell.textContent(), "<img src=x onerror=alert(1)>");
+  assert.equal(await page.locator("#findings img, #summary img").count(), 0, "no element was created from event text");
+  assert.equal(await page.locator("#findings b").count(), 0);
+  assert.match(await finding.locator(".message").textContent(), /by user <b>CORP<\/b>\\eve running/);
+  await page.screenshot({ path: path.join(artifacts, "page-html-as-text.png"), fullPage: true });
+  await assertNoTraffic(session, page);
+  await session.context.close();
+});
+
+test("a bad file is reported by name and position beside the good one", async () => {
+  const session = await openPage();
+  const { page } = session;
+  await drop(page, [
+    { name: "truncated.log", bytes: readFileSync(caseInputs("bad_truncated_xml")[0]) },
+    { name: "garbage.bin", bytes: Buffer.from([0, 1, 2, 3, 255, 254, 7, 8, 9]) },
+  ]);
+  assert.equal(await page.locator(".finding").count(), 2);
+  await page.locator("details.skipped summary").click();
+  const problems = await page.locator("details.skipped").textContent();
+  assert.match(problems, /truncated\.log/);
+  assert.match(problems, /line 2 truncated event/);
+  assert.match(problems, /garbage\.bin.*binary data: 00 01 02 03/s);
+  await assertNoTraffic(session, page);
+  await session.context.close();
+});

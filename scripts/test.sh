@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: lints, native unit and integration tests, wasm-vs-native
+# equality, and the page in headless Chromium. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+scripts/build.sh
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+cargo test --locked
+
+(cd e2e && node --test --test-reporter=spec wasm.test.mjs page.test.mjs)
+echo "all tests passed; page screenshots in e2e/artifacts/"
