@@ -151,3 +151,21 @@ test("a bad file is reported by name and position beside the good one", async ()
   await assertNoTraffic(session, page);
   await session.context.close();
 });
+
+test("the largest shared dataset this build reads is analyzed in the page", async (t) => {
+  const datasets = datasetsDir();
+  if (!datasets) return t.skip("no datasets");
+  const file = path.join(datasets, "otrf_security_datasets", "psh_mavinject_dll_notepad_2020-10-2121410529.json");
+  const bytes = readFileSync(file);
+  const session = await openPage();
+  const { page } = session;
+  const started = Date.now();
+  await drop(page, [{ name: path.basename(file), bytes }]);
+  const elapsed = Date.now() - started;
+  console.log(`# page: ${path.basename(file)} (${bytes.length} bytes) analyzed in ${elapsed} ms, drop to rendered report`);
+  const summary = await page.locator("#summary").textContent();
+  assert.match(summary, /EID 1: 2, EID 3: 2, EID 7: 100/);
+  assert.equal(await page.locator(".finding").count(), 0);
+  await assertNoTraffic(session, page);
+  await session.context.close();
+});
