@@ -7,7 +7,10 @@
 //! and `overwrite=true` lets its `dest` and `user` replace the process's. The join is
 //! on the PID alone, across hosts and time — that is what the search does.
 //!
-//! `by _time` without a span is taken as one-second buckets.
+//! Since `max=1` only ever uses the first traffic row per process id, only that row
+//! is kept per PID: memory grows with the number of PIDs seen talking to 80/443, not
+//! with the number of connections. `by _time` without a span is taken as one-second
+//! buckets.
 
 use super::meta::{DetectionMeta, HTTP_FROM_MSIEXEC};
 use super::{Evidence, Match, Mode, fill_null, keep_evidence, same};
@@ -16,6 +19,7 @@ use crate::normalize::time::ctime;
 use crate::normalize::{EventTime, Origin, ProcessRow, TrafficRow};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::collections::hash_map::Entry;
 
 /// The process search's `by` fields after `_time`, in the SPL's order.
 const PROCESS_BY: [&str; 20] = [
@@ -69,11 +73,12 @@ const PORTS: [&str; 2] = ["80", "443"];
 type ProcessKey = (String, [String; 20]);
 type TrafficKey = [String; 19];
 
-/// msiexec process rows and port 80/443 connections, kept until the join.
+/// msiexec process rows, and per process id the port 80/443 row the join would use.
 #[derive(Default)]
 pub struct HttpFromMsiexec {
     processes: BTreeMap<ProcessKey, Vec<Evidence>>,
-    traffic: BTreeMap<TrafficKey, Vec<Evidence>>,
+    /// process_id → the smallest traffic row (in tstats' sorted order) with its events.
+    first_traffic: HashMap<String, (TrafficKey, Vec<Evidence>)>,
 }
 
 impl HttpFromMsiexec {
@@ -144,16 +149,24 @@ impl HttpFromMsiexec {
             &row.process_id,
         ]
         .map(fill_null);
-        keep_evidence(self.traffic.entry(key).or_default(), event, time, origin);
+        match self.first_traffic.entry(key[TRAFFIC_BY.len() - 1].clone()) {
+            Entry::Vacant(slot) => {
+                slot.insert((key, vec![Evidence::of(event, time, origin)]));
+            }
+            Entry::Occupied(mut slot) => {
+                let (kept, evidence) = slot.get_mut();
+                if key < *kept {
+                    *kept = key;
+                    *evidence = vec![Evidence::of(event, time, origin)];
+                } else if key == *kept {
+                    keep_evidence(evidence, event, time, origin);
+                }
+            }
+        }
     }
 
     pub fn finish(self) -> Vec<Match> {
         let pid_at = TRAFFIC_BY.len() - 1;
-        // max=1: the first subsearch row per process_id, in tstats' sorted order.
-        let mut first_by_pid: HashMap<&str, (&TrafficKey, &Vec<Evidence>)> = HashMap::new();
-        for (key, evidence) in &self.traffic {
-            first_by_pid.entry(key[pid_at].as_str()).or_insert((key, evidence));
-        }
         let field = |key: &TrafficKey, name: &str| {
             let at = TRAFFIC_BY.iter().position(|by| *by == name).unwrap_or(pid_at);
             Value::String(key[at].clone())
@@ -165,7 +178,7 @@ impl HttpFromMsiexec {
         let mut matches = Vec::new();
         for ((second, fields), process_evidence) in &self.processes {
             let pid = process_field(fields, "process_id");
-            let Some((traffic, traffic_evidence)) = pid.as_str().and_then(|pid| first_by_pid.get(pid)) else {
+            let Some((traffic, traffic_evidence)) = pid.as_str().and_then(|pid| self.first_traffic.get(pid)) else {
                 continue;
             };
             let mut row = Map::new();

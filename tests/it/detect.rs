@@ -193,3 +193,15 @@ fn event_text_is_kept_verbatim() {
     assert_eq!(field(&found[0], "process"), "<img src=x onerror=alert(1)>");
     assert_eq!(field(&found[0], "user"), "<b>CORP</b>\\eve");
 }
+
+#[test]
+fn d2_join_max_one_keeps_the_first_connection_in_sorted_order() {
+    // max=1 takes the subsearch's first row, and tstats sorts by its by-fields (app, …, dest, …):
+    // alpha.example sorts before zeta.example although it came later; 8443 is not a port of the search.
+    let found = findings("d2_join_keeps_first_connection_in_sorted_order", D2);
+    assert_eq!(found.len(), 1);
+    assert_eq!(field(&found[0], "dest"), "alpha.example");
+    assert_eq!(field(&found[0], "dest_port"), "80");
+    let lines: Vec<&str> = found[0].events.iter().map(|e| e.position.as_str()).collect();
+    assert_eq!(lines, ["line 1", "line 3"]);
+}
