@@ -12,6 +12,7 @@ use crate::ingest::RawEvent;
 use crate::normalize::{Cim, EventTime, Origin};
 pub use meta::DetectionMeta;
 use serde_json::{Map, Value};
+use std::cmp::Ordering;
 
 /// How many contributing events a row keeps in full (all are counted).
 const MAX_EVIDENCE: usize = 20;
@@ -90,6 +91,19 @@ fn fill_null(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| "null".to_string())
 }
 
+/// The order tstats returns rows in: by each `by` field in turn, numbers compared as
+/// numbers (so port 80 sorts before 443) and everything else as text.
+fn splunk_order(a: &[String], b: &[String]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => a.cmp(b),
+        })
+        .find(|order| order.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
 /// Case-insensitive equality, as Splunk compares field values in a search.
 fn same(value: &Option<String>, expected: &str) -> bool {
     value
@@ -101,5 +115,29 @@ fn same(value: &Option<String>, expected: &str) -> bool {
 fn keep_evidence(list: &mut Vec<Evidence>, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
     if list.len() < MAX_EVIDENCE {
         list.push(Evidence::of(event, time, origin));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn numbers_sort_as_numbers_and_text_as_text() {
+        assert_eq!(splunk_order(&row(&["a", "80"]), &row(&["a", "443"])), Ordering::Less);
+        assert_eq!(
+            splunk_order(&row(&["a", "9999"]), &row(&["a", "10000"])),
+            Ordering::Less
+        );
+        assert_eq!(
+            splunk_order(&row(&["WS-01", "1"]), &row(&["WS-02", "0"])),
+            Ordering::Less
+        );
+        assert_eq!(splunk_order(&row(&["null"]), &row(&["443"])), Ordering::Greater);
+        assert_eq!(splunk_order(&row(&["x", "1"]), &row(&["x", "1"])), Ordering::Equal);
     }
 }

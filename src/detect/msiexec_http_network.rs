@@ -13,13 +13,13 @@
 //! buckets.
 
 use super::meta::{DetectionMeta, HTTP_FROM_MSIEXEC};
-use super::{Evidence, Match, Mode, fill_null, keep_evidence, same};
+use super::{Evidence, Match, Mode, fill_null, keep_evidence, same, splunk_order};
 use crate::ingest::RawEvent;
 use crate::normalize::time::ctime;
 use crate::normalize::{EventTime, Origin, ProcessRow, TrafficRow};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
 /// The process search's `by` fields after `_time`, in the SPL's order.
 const PROCESS_BY: [&str; 20] = [
@@ -155,11 +155,13 @@ impl HttpFromMsiexec {
             }
             Entry::Occupied(mut slot) => {
                 let (kept, evidence) = slot.get_mut();
-                if key < *kept {
-                    *kept = key;
-                    *evidence = vec![Evidence::of(event, time, origin)];
-                } else if key == *kept {
-                    keep_evidence(evidence, event, time, origin);
+                match splunk_order(&key, kept) {
+                    std::cmp::Ordering::Less => {
+                        *kept = key;
+                        *evidence = vec![Evidence::of(event, time, origin)];
+                    }
+                    std::cmp::Ordering::Equal if key == *kept => keep_evidence(evidence, event, time, origin),
+                    _ => {}
                 }
             }
         }
@@ -175,8 +177,10 @@ impl HttpFromMsiexec {
             let at = PROCESS_BY.iter().position(|by| *by == name).unwrap_or(0);
             Value::String(fields[at].clone())
         };
+        let mut processes: Vec<_> = self.processes.iter().collect();
+        processes.sort_by(|((t1, a), _), ((t2, b), _)| t1.cmp(t2).then_with(|| splunk_order(a, b)));
         let mut matches = Vec::new();
-        for ((second, fields), process_evidence) in &self.processes {
+        for ((second, fields), process_evidence) in processes {
             let pid = process_field(fields, "process_id");
             let Some((traffic, traffic_evidence)) = pid.as_str().and_then(|pid| self.first_traffic.get(pid)) else {
                 continue;

@@ -5,7 +5,7 @@
 //! distinct combination, missing values filled with "null" so the row is kept.
 
 use super::meta::{DetectionMeta, SPAWN_DISCOVERY};
-use super::{Evidence, Match, Mode, fill_null, keep_evidence, same};
+use super::{Evidence, Match, Mode, fill_null, keep_evidence, same, splunk_order};
 use crate::ingest::RawEvent;
 use crate::normalize::time::ctime;
 use crate::normalize::{EventTime, Origin, ProcessRow};
@@ -42,7 +42,7 @@ struct Group {
     evidence: Vec<Evidence>,
 }
 
-/// Rows grouped as tstats groups them, in its sorted order.
+/// Rows grouped as tstats groups them.
 #[derive(Default)]
 pub struct SpawnDiscovery {
     groups: BTreeMap<[String; 8], Group>,
@@ -84,7 +84,9 @@ impl SpawnDiscovery {
     }
 
     pub fn finish(self) -> Vec<Match> {
-        self.groups
+        let mut groups: Vec<_> = self.groups.into_iter().collect();
+        groups.sort_by(|(a, _), (b, _)| splunk_order(a, b));
+        groups
             .into_iter()
             .map(|(key, group)| {
                 let mut row: Map<String, Value> = GROUP_BY
