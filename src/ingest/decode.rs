@@ -1,10 +1,11 @@
 //! Turns a file's bytes into UTF-8, chunk by chunk.
 //!
 //! UTF-8 (with or without BOM) passes through untouched; UTF-16LE/BE, recognised by
-//! their BOM or by the `<\0` / `\0<` pattern of BOM-less XML, is transcoded with
-//! `encoding_rs`, whose decoder keeps split code units across chunk boundaries.
+//! their BOM or by the `<\0` / `\0<` pattern of BOM-less XML, is transcoded. A code
+//! unit or surrogate pair split across chunks is carried to the next chunk. Only
+//! UTF-16 is ever transcoded, so std's `char` conversions do it: a general decoder
+//! such as encoding_rs would add every legacy encoding's tables to the page's wasm.
 
-use encoding_rs::{Decoder, UTF_16BE, UTF_16LE};
 use serde::Serialize;
 
 /// The text encoding a file was read in.
@@ -23,7 +24,16 @@ enum State {
     /// Fewer than four bytes seen: the encoding is not known yet.
     Sniffing(Vec<u8>),
     Utf8,
-    Utf16(Box<Decoder>),
+    Utf16(Utf16),
+}
+
+/// UTF-16 decoding state carried between chunks.
+struct Utf16 {
+    big_endian: bool,
+    /// The first byte of a code unit whose second byte is in the next chunk.
+    odd_byte: Option<u8>,
+    /// A high surrogate waiting for its low half.
+    high_surrogate: Option<u16>,
 }
 
 /// A streaming decoder that writes UTF-8 into a caller's buffer.
@@ -88,32 +98,88 @@ impl TextDecoder {
         self.encoding = encoding;
         self.state = match encoding {
             Encoding::Utf8 => State::Utf8,
-            Encoding::Utf16Le => State::Utf16(Box::new(UTF_16LE.new_decoder_without_bom_handling())),
-            Encoding::Utf16Be => State::Utf16(Box::new(UTF_16BE.new_decoder_without_bom_handling())),
+            Encoding::Utf16Le | Encoding::Utf16Be => State::Utf16(Utf16 {
+                big_endian: encoding == Encoding::Utf16Be,
+                odd_byte: None,
+                high_surrogate: None,
+            }),
         };
         self.decode_known(&head[skip..], out, false);
     }
 
-    fn decode_known(&mut self, mut input: &[u8], out: &mut Vec<u8>, last: bool) {
+    fn decode_known(&mut self, input: &[u8], out: &mut Vec<u8>, last: bool) {
         match &mut self.state {
             State::Sniffing(_) => {}
             State::Utf8 => out.extend_from_slice(input),
-            State::Utf16(decoder) => loop {
-                let room = decoder
-                    .max_utf8_buffer_length(input.len())
-                    .unwrap_or(input.len() * 3 + 16);
-                let start = out.len();
-                out.resize(start + room, 0);
-                let (result, read, written, replaced) = decoder.decode_to_utf8(input, &mut out[start..], last);
-                out.truncate(start + written);
-                self.replaced_invalid |= replaced;
-                input = &input[read..];
-                if matches!(result, encoding_rs::CoderResult::InputEmpty) {
-                    break;
-                }
-            },
+            State::Utf16(state) => {
+                self.replaced_invalid |= state.decode(input, out, last);
+            }
         }
     }
+}
+
+impl Utf16 {
+    /// Appends the UTF-8 for `input`; returns true if anything was replaced by U+FFFD.
+    fn decode(&mut self, mut input: &[u8], out: &mut Vec<u8>, last: bool) -> bool {
+        let mut replaced = false;
+        out.reserve(input.len() * 3 / 2);
+        if let (Some(first), Some(&second)) = (self.odd_byte, input.first()) {
+            self.odd_byte = None;
+            input = &input[1..];
+            replaced |= self.unit(self.pair(first, second), out);
+        }
+        let mut pairs = input.chunks_exact(2);
+        for pair in &mut pairs {
+            replaced |= self.unit(self.pair(pair[0], pair[1]), out);
+        }
+        if let [odd] = pairs.remainder() {
+            self.odd_byte = Some(*odd);
+        }
+        if last && (self.odd_byte.take().is_some() | self.high_surrogate.take().is_some()) {
+            push_char(char::REPLACEMENT_CHARACTER, out);
+            replaced = true;
+        }
+        replaced
+    }
+
+    fn pair(&self, first: u8, second: u8) -> u16 {
+        if self.big_endian {
+            u16::from_be_bytes([first, second])
+        } else {
+            u16::from_le_bytes([first, second])
+        }
+    }
+
+    /// Decodes one code unit; returns true if a malformed sequence was replaced.
+    fn unit(&mut self, unit: u16, out: &mut Vec<u8>) -> bool {
+        let mut replaced = false;
+        if let Some(high) = self.high_surrogate.take() {
+            if (0xDC00..0xE000).contains(&unit) {
+                let code = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
+                push_char(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER), out);
+                return false;
+            }
+            push_char(char::REPLACEMENT_CHARACTER, out);
+            replaced = true;
+        }
+        match unit {
+            0xD800..0xDC00 => self.high_surrogate = Some(unit),
+            0xDC00..0xE000 => {
+                push_char(char::REPLACEMENT_CHARACTER, out);
+                replaced = true;
+            }
+            _ => push_char(
+                char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER),
+                out,
+            ),
+        }
+        replaced
+    }
+}
+
+fn push_char(c: char, out: &mut Vec<u8>) {
+    let mut buf = [0; 4];
+    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
 }
 
 #[cfg(test)]
@@ -178,6 +244,18 @@ mod tests {
         decoder.finish(&mut out);
         assert!(decoder.replaced_invalid);
         assert_eq!(String::from_utf8(out).expect("utf-8"), "<a>\u{fffd}</a>");
+    }
+
+    #[test]
+    fn lone_low_surrogate_and_odd_trailing_byte_are_replaced() {
+        let mut bytes = utf16le("a", true);
+        bytes.extend([0x00, 0xDC]); // a lone low surrogate
+        bytes.extend(utf16le("b", false));
+        bytes.push(0x41); // half a code unit at the end
+        for piece in [1, 2, 3] {
+            let (_, text) = decode_in_pieces(&bytes, piece);
+            assert_eq!(text, "a\u{fffd}b\u{fffd}");
+        }
     }
 
     #[test]
