@@ -30,7 +30,7 @@ function renderSummary(report) {
       el("td", { text: eventCounts(file.sysmon_events) }),
       el("td", { text: file.other_events }),
       el("td", { text: file.skipped_count }),
-      el("td", { text: Object.entries(file.time_sources).map(([k, v]) => `${k}: ${v}`).join(", ") || "—" })));
+      el("td", { text: timeSources(file) })));
   const files = el("table", { class: "files" },
     el("thead", {}, el("tr", {}, ["File", "Format", "Encoding", "Sysmon events", "Other", "Skipped", "_time from"].map((h) => el("th", { text: h })))),
     el("tbody", {}, fileRows));
@@ -44,6 +44,11 @@ function renderSummary(report) {
 
   document.getElementById("summary").replaceChildren(overview, files,
     problems.length ? el("details", { class: "skipped" }, el("summary", { text: "What could not be read" }), problems) : "");
+}
+
+function timeSources(file) {
+  const sources = Object.entries(file.time_sources).map(([field, n]) => `${field}: ${n}`).join(", ") || "—";
+  return file.time_skew_events ? `${sources} (${file.time_skew_events} differ from UtcTime by over 1 s)` : sources;
 }
 
 function eventCounts(counts) {

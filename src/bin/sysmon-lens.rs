@@ -256,9 +256,10 @@ fn print_table(report: &Report, out: &mut impl Write) -> Result<()> {
     }
     writeln!(out, "Risk by object")?;
     for total in &report.risk_totals {
+        let plural = if total.findings == 1 { "" } else { "s" };
         writeln!(
             out,
-            "  {:>4}  {:6}  {}  ({} findings)",
+            "  {:>4}  {:6}  {}  ({} finding{plural})",
             total.score, total.kind, total.object, total.findings
         )?;
     }
