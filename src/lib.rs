@@ -24,7 +24,7 @@ pub mod report;
 mod wasm;
 
 use detect::Detections;
-use ingest::{FileIngest, RawEvent};
+use ingest::{Input, RawEvent};
 use normalize::{Cim, Origin, time};
 pub use report::Report;
 use report::{FileReport, Summary};
@@ -46,12 +46,14 @@ pub struct Analyzer {
 }
 
 struct OpenFile {
-    name: String,
-    ingest: FileIngest,
-    times: TimeTally,
+    input: Input,
+    /// Index in the report's file list of this input's first member.
+    first_member: usize,
+    /// Per member of the input.
+    times: Vec<TimeTally>,
 }
 
-/// Where one file's event times came from.
+/// Where one member's event times came from.
 #[derive(Default)]
 struct TimeTally {
     sources: BTreeMap<&'static str, u64>,
@@ -63,14 +65,10 @@ impl Analyzer {
         Self::default()
     }
 
-    /// Starts a new file; a file still open is ended first.
+    /// Starts a new file (a log, or an archive of logs); a file still open is ended first.
     pub fn begin_file(&mut self, name: &str) {
         self.end_file();
-        self.current = Some(OpenFile {
-            name: name.to_string(),
-            ingest: FileIngest::new(),
-            times: TimeTally::default(),
-        });
+        self.current = Some(OpenFile { input: Input::new(name), first_member: self.files.len(), times: Vec::new() });
     }
 
     /// Feeds the open file's next bytes (any chunk size, including one byte).
@@ -78,29 +76,31 @@ impl Analyzer {
         let Some(mut file) = self.current.take() else {
             return;
         };
-        let index = self.files.len();
-        let times = &mut file.times;
-        file.ingest.feed(chunk, &mut |event, line| {
-            self.observe(times, event, Origin { file: index, line })
+        let (first, times) = (file.first_member, &mut file.times);
+        file.input.feed(chunk, &mut |event, member, line| {
+            self.observe(times, member, event, Origin { file: first + member, line })
         });
         self.current = Some(file);
     }
 
     /// Ends the open file, reporting a truncated last record if there is one.
     pub fn end_file(&mut self) {
-        let Some(mut file) = self.current.take() else {
+        let Some(file) = self.current.take() else {
             return;
         };
-        let index = self.files.len();
-        let times = &mut file.times;
-        file.ingest
-            .finish(&mut |event, line| self.observe(times, event, Origin { file: index, line }));
-        self.files.push(FileReport {
-            name: file.name,
-            ingest: file.ingest.stats,
-            time_sources: file.times.sources,
-            time_skew_events: file.times.skewed,
+        let (first, mut times) = (file.first_member, file.times);
+        let members = file.input.finish(&mut |event, member, line| {
+            self.observe(&mut times, member, event, Origin { file: first + member, line })
         });
+        times.resize_with(members.len(), TimeTally::default);
+        for (member, times) in members.into_iter().zip(times) {
+            self.files.push(FileReport {
+                name: member.name,
+                ingest: member.stats,
+                time_sources: times.sources,
+                time_skew_events: times.skewed,
+            });
+        }
     }
 
     /// Sysmon events read so far, across files.
@@ -116,9 +116,13 @@ impl Analyzer {
         report::build(self.files, self.summary, self.detections.finish())
     }
 
-    fn observe(&mut self, times: &mut TimeTally, event: RawEvent, origin: Origin) {
+    fn observe(&mut self, times: &mut Vec<TimeTally>, member: usize, event: RawEvent, origin: Origin) {
         self.events += 1;
         let time = time::event_time(&event);
+        if times.len() <= member {
+            times.resize_with(member + 1, TimeTally::default);
+        }
+        let times = &mut times[member];
         if let Some(time) = &time {
             *times.sources.entry(time.source).or_default() += 1;
             times.skewed += u64::from(time.skewed);

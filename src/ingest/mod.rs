@@ -1,29 +1,30 @@
 //! Ingest: file bytes in, [`RawEvent`]s out, one file at a time and chunk by chunk.
 //!
-//! Three steps, kept apart: decoding to UTF-8 ([`decode`]), finding each record's
-//! bytes ([`xml_frames`], [`json_frames`]) and parsing one record ([`parse_xml`],
-//! [`parse_json`]). The format is sniffed from the first meaningful bytes. Bad
+//! An [`Input`] unwraps containers ([`containers`]) down to text files; each text
+//! file goes through three steps kept apart: decoding to UTF-8 ([`decode`]), finding
+//! each record's bytes ([`xml_frames`], [`json_frames`]) and parsing one record
+//! ([`parse_xml`], [`parse_json`]). Formats are sniffed from the first bytes. Bad
 //! records become [`Skip`]s with a line number; reading always goes on.
 
+pub mod containers;
 pub mod decode;
+pub mod input;
 pub mod json_frames;
 pub mod lines;
 pub mod parse_json;
 pub mod parse_xml;
 pub mod raw_event;
+pub mod text;
 pub mod xml_frames;
 
-use decode::{Encoding, TextDecoder};
-use json_frames::JsonFramer;
+use decode::Encoding;
+pub use input::{Input, Member};
 pub use raw_event::RawEvent;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use xml_frames::XmlFramer;
 
 /// A record larger than this is skipped rather than buffered.
 pub const MAX_RECORD_BYTES: usize = 8 << 20;
-/// How much text is examined before a file is declared of unknown format.
-const MAX_SNIFF_BYTES: usize = 64 << 10;
 /// How many skipped records are listed per file (all are counted).
 const MAX_LISTED_SKIPS: usize = 20;
 
@@ -45,6 +46,9 @@ pub struct Skip {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct IngestStats {
     pub format: &'static str,
+    /// The containers the file was found in, outermost first (`gzip/tar`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
     pub encoding: Encoding,
     pub bytes: u64,
     /// Sysmon events read, by EventID.
@@ -59,231 +63,15 @@ pub struct IngestStats {
 
 impl IngestStats {
     fn skip(&mut self, line: u64, reason: String) {
+        self.skip_at(&format!("line {line}"), reason);
+    }
+
+    /// Records a skip at a position that is not a line (e.g. "gzip").
+    pub fn skip_at(&mut self, position: &str, reason: String) {
         self.skipped_count += 1;
         if self.skipped.len() < MAX_LISTED_SKIPS {
-            self.skipped.push(Skip {
-                position: format!("line {line}"),
-                reason,
-            });
+            self.skipped.push(Skip { position: position.to_string(), reason });
         }
-    }
-}
-
-enum Reader {
-    /// Raw bytes held until container magic numbers can be checked.
-    Start(Vec<u8>),
-    /// Decoded text held until the format is known.
-    Sniffing(Vec<u8>),
-    Xml(XmlFramer),
-    Json(JsonFramer),
-    /// Nothing more is read from this file; `stats.error` says why.
-    Unreadable,
-}
-
-/// Reads one file incrementally; events go to the callback as they complete.
-pub struct FileIngest {
-    decoder: TextDecoder,
-    reader: Reader,
-    pub stats: IngestStats,
-}
-
-impl Default for FileIngest {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl FileIngest {
-    pub fn new() -> Self {
-        Self {
-            decoder: TextDecoder::new(),
-            reader: Reader::Start(Vec::new()),
-            stats: IngestStats::default(),
-        }
-    }
-
-    /// Feeds the next chunk of the file; Sysmon events go to `on_event` with their line.
-    pub fn feed(&mut self, chunk: &[u8], on_event: &mut dyn FnMut(RawEvent, u64)) {
-        self.stats.bytes += chunk.len() as u64;
-        self.push(chunk, false, on_event);
-    }
-
-    /// Ends the file: flushes held bytes and reports a truncated last record.
-    pub fn finish(&mut self, on_event: &mut dyn FnMut(RawEvent, u64)) {
-        self.push(&[], true, on_event);
-        if let Reader::Xml(framer) = &self.reader {
-            self.stats.format = framer.format_name();
-        }
-        if self.stats.format.is_empty() {
-            self.stats.format = "unknown";
-        }
-        self.stats.encoding = self.decoder.encoding();
-        if self.decoder.replaced_invalid {
-            self.stats
-                .skip(0, "invalid UTF-16 sequences were replaced with U+FFFD".into());
-        }
-    }
-
-    fn push(&mut self, chunk: &[u8], at_eof: bool, on_event: &mut dyn FnMut(RawEvent, u64)) {
-        if let Reader::Start(head) = &mut self.reader {
-            head.extend_from_slice(chunk);
-            if head.len() < 8 && !at_eof {
-                return;
-            }
-            let head = std::mem::take(head);
-            if let Some(kind) = binary_container(&head) {
-                self.stats.format = "unsupported";
-                self.stats.error = Some(format!(
-                    "{kind} files are not read yet; export the events as XML or JSON"
-                ));
-                self.reader = Reader::Unreadable;
-                return;
-            }
-            self.reader = Reader::Sniffing(Vec::new());
-            return self.push(&head, at_eof, on_event);
-        }
-        let stats = &mut self.stats;
-        match &mut self.reader {
-            Reader::Start(_) | Reader::Unreadable => {}
-            Reader::Sniffing(text) => {
-                self.decoder.decode(chunk, text);
-                if at_eof {
-                    self.decoder.finish(text);
-                }
-                match sniff(text, at_eof) {
-                    Sniffed::NeedMore => {}
-                    Sniffed::Unknown => {
-                        stats.format = "unknown";
-                        stats.error = Some(if stats.bytes == 0 {
-                            "empty file: nothing to analyze".to_string()
-                        } else {
-                            format!(
-                                "not a Sysmon log in a format this tool reads (XML events or JSON records); it starts with {}",
-                                first_bytes(text)
-                            )
-                        });
-                        self.reader = Reader::Unreadable;
-                    }
-                    Sniffed::Xml => {
-                        let mut framer = XmlFramer::new();
-                        framer.buf = std::mem::take(text);
-                        self.reader = Reader::Xml(framer);
-                        self.push(&[], at_eof, on_event);
-                    }
-                    Sniffed::Json => {
-                        let mut framer = JsonFramer::new();
-                        framer.buf = std::mem::take(text);
-                        self.reader = Reader::Json(framer);
-                        self.push(&[], at_eof, on_event);
-                    }
-                }
-            }
-            Reader::Xml(framer) => {
-                self.decoder.decode(chunk, &mut framer.buf);
-                if at_eof {
-                    self.decoder.finish(&mut framer.buf);
-                }
-                framer.drain(at_eof, &mut |piece| match piece {
-                    Piece::Record { text, line } => match std::str::from_utf8(text) {
-                        Ok(text) => accept(stats, parse_xml::parse_event(text), line, on_event),
-                        Err(err) => stats.skip(
-                            line,
-                            format!("invalid UTF-8 at byte {} of the event", err.valid_up_to()),
-                        ),
-                    },
-                    Piece::Skipped { line, reason } => stats.skip(line, reason),
-                });
-            }
-            Reader::Json(framer) => {
-                self.decoder.decode(chunk, &mut framer.buf);
-                if at_eof {
-                    self.decoder.finish(&mut framer.buf);
-                }
-                framer.drain(at_eof, &mut |piece| match piece {
-                    Piece::Record { text, line } => {
-                        let parsed = parse_json::parse_record(text).map(|(event, format)| {
-                            if stats.format.is_empty() {
-                                stats.format = format;
-                            }
-                            event
-                        });
-                        accept(stats, parsed, line, on_event)
-                    }
-                    Piece::Skipped { line, reason } => stats.skip(line, reason),
-                });
-            }
-        }
-    }
-}
-
-/// Counts a parsed record and hands Sysmon events on.
-fn accept(
-    stats: &mut IngestStats,
-    parsed: Result<RawEvent, String>,
-    line: u64,
-    on_event: &mut dyn FnMut(RawEvent, u64),
-) {
-    match parsed {
-        Err(reason) => stats.skip(line, reason),
-        Ok(event) if !event.is_sysmon() => stats.other_events += 1,
-        Ok(event) => match event.event_id {
-            Some(id) => {
-                *stats.sysmon_events.entry(id).or_default() += 1;
-                on_event(event, line);
-            }
-            None => stats.skip(line, "Sysmon event without a numeric EventID".into()),
-        },
-    }
-}
-
-/// Binary formats recognised by their magic number, which this reader does not open.
-fn binary_container(head: &[u8]) -> Option<&'static str> {
-    match head {
-        [b'E', b'l', b'f', b'F', b'i', b'l', b'e', 0, ..] => Some("EVTX"),
-        [0x1F, 0x8B, ..] => Some("gzip"),
-        [b'P', b'K', 3, 4, ..] => Some("zip"),
-        [b'7', b'z', 0xBC, 0xAF, ..] => Some("7-Zip"),
-        _ => None,
-    }
-}
-
-enum Sniffed {
-    NeedMore,
-    Xml,
-    Json,
-    Unknown,
-}
-
-/// Decides the format from the first bytes that are not blank lines or `Record N` markers.
-fn sniff(text: &[u8], at_eof: bool) -> Sniffed {
-    let mut rest = text;
-    loop {
-        let start = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
-        rest = &rest[start..];
-        let line_end = memchr::memchr(b'\n', rest);
-        match rest.first() {
-            None if at_eof => return Sniffed::Unknown,
-            None => return Sniffed::NeedMore,
-            Some(b'<') => return Sniffed::Xml,
-            Some(b'{' | b'[') => return Sniffed::Json,
-            Some(b'R') if line_end.is_none() && !at_eof && rest.len() < 32 => return Sniffed::NeedMore,
-            Some(_) => match line_end {
-                Some(end) if is_record_marker(rest[..end].trim_ascii()) => rest = &rest[end + 1..],
-                _ => break,
-            },
-        }
-    }
-    // Text first (a key=value block, a banner): look further for events or JSON lines.
-    if memchr::memmem::find(text, b"<Event").is_some() {
-        return Sniffed::Xml;
-    }
-    if memchr::memmem::find(text, b"\n{").is_some() {
-        return Sniffed::Json;
-    }
-    if at_eof || text.len() >= MAX_SNIFF_BYTES || text.contains(&0) {
-        Sniffed::Unknown
-    } else {
-        Sniffed::NeedMore
     }
 }
 
@@ -291,18 +79,6 @@ fn sniff(text: &[u8], at_eof: bool) -> Sniffed {
 pub fn is_record_marker(line: &[u8]) -> bool {
     line.strip_prefix(b"Record ")
         .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
-}
-
-/// The start of an unrecognised file: as text when it is text, else as hex bytes.
-fn first_bytes(text: &[u8]) -> String {
-    let head = &text[..text.len().min(48)];
-    let printable = std::str::from_utf8(head).is_ok_and(|t| t.chars().all(|c| !c.is_control() || c.is_whitespace()));
-    if printable {
-        preview(head)
-    } else {
-        let hex: Vec<String> = head.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("binary data: {}", hex.join(" "))
-    }
 }
 
 /// A short, printable rendering of bytes for messages: quoted, control bytes escaped.
@@ -320,14 +96,65 @@ pub fn preview(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn read(bytes: &[u8], piece: usize) -> (IngestStats, Vec<(RawEvent, u64)>) {
-        let mut file = FileIngest::new();
+    /// Reads one input in pieces; every member's stats, and events as (member, line).
+    fn read_all(name: &str, bytes: &[u8], piece: usize) -> (Vec<Member>, Vec<(usize, u64)>) {
+        let mut input = Input::new(name);
         let mut events = Vec::new();
         for chunk in bytes.chunks(piece) {
-            file.feed(chunk, &mut |event, line| events.push((event, line)));
+            input.feed(chunk, &mut |_, member, line| events.push((member, line)));
         }
-        file.finish(&mut |event, line| events.push((event, line)));
-        (file.stats, events)
+        let members = input.finish(&mut |_, member, line| events.push((member, line)));
+        (members, events)
+    }
+
+    fn read(bytes: &[u8], piece: usize) -> (IngestStats, Vec<(RawEvent, u64)>) {
+        let mut input = Input::new("f");
+        let mut events = Vec::new();
+        for chunk in bytes.chunks(piece) {
+            input.feed(chunk, &mut |event, _, line| events.push((event, line)));
+        }
+        let members = input.finish(&mut |event, _, line| events.push((event, line)));
+        assert_eq!(members.len(), 1);
+        (members[0].stats.clone(), events)
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).expect("gzip");
+        encoder.finish().expect("gzip")
+    }
+
+    fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, bytes) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, name, *bytes).expect("tar entry");
+        }
+        builder.into_inner().expect("tar")
+    }
+
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("zip entry");
+            writer.write_all(bytes).expect("zip data");
+        }
+        writer.finish().expect("zip").into_inner()
+    }
+
+    fn summary(members: &[Member]) -> Vec<(String, Option<String>, u64, Option<String>)> {
+        members
+            .iter()
+            .map(|m| {
+                let events = m.stats.sysmon_events.values().sum();
+                (m.name.clone(), m.stats.container.clone(), events, m.stats.error.clone())
+            })
+            .collect()
     }
 
     const SYSMON: &str =
@@ -348,6 +175,70 @@ mod tests {
     }
 
     #[test]
+    fn gzip_tar_zip_and_tar_gz_unwrap_to_their_members() {
+        let xml = format!("{SYSMON}\n{SYSMON}\n");
+        let json = "{\"EventID\":3,\"SourceName\":\"Microsoft-Windows-Sysmon\"}\n";
+        let archive = tar(&[("logs/a.xml", xml.as_bytes()), ("._a.xml", b"mac"), ("b.json", json.as_bytes())]);
+        for piece in [1, 100, 1 << 20] {
+            let (members, events) = read_all("x.xml.gz", &gzip(xml.as_bytes()), piece);
+            assert_eq!(summary(&members), [("x.xml.gz".into(), Some("gzip".into()), 2, None)]);
+            assert_eq!(events, [(0, 1), (0, 2)]);
+
+            let (members, _) = read_all("x.tar", &archive, piece);
+            assert_eq!(
+                summary(&members),
+                [("x.tar/logs/a.xml".into(), Some("tar".into()), 2, None), ("x.tar/b.json".into(), Some("tar".into()), 1, None)]
+            );
+
+            let (members, events) = read_all("x.tgz", &gzip(&archive), piece);
+            assert_eq!(members.len(), 2);
+            assert_eq!(members[1].stats.container.as_deref(), Some("gzip/tar"));
+            assert_eq!(events, [(0, 1), (0, 2), (1, 1)]);
+
+            let (members, _) = read_all("x.zip", &zip(&[("a.xml", xml.as_bytes()), ("b.json.gz", &gzip(json.as_bytes()))]), piece);
+            assert_eq!(
+                summary(&members),
+                [("x.zip/a.xml".into(), Some("zip".into()), 2, None), ("x.zip/b.json.gz".into(), Some("zip/gzip".into()), 1, None)]
+            );
+        }
+    }
+
+    #[test]
+    fn gzip_trailing_bytes_are_tolerated_and_truncation_reported() {
+        let xml = format!("{SYSMON}\n{SYSMON}\n");
+        let mut bytes = gzip(xml.as_bytes());
+        bytes.push(0);
+        let (members, events) = read_all("t.gz", &bytes, 7);
+        assert_eq!(events.len(), 2);
+        assert_eq!(members[0].stats.skipped[0].reason, "1 bytes after the end of the gzip stream were ignored");
+
+        let many = SYSMON.repeat(2000);
+        let bytes = gzip(many.as_bytes());
+        let (members, events) = read_all("cut.gz", &bytes[..bytes.len() / 2], 4096);
+        assert!(!events.is_empty() && events.len() < 2000, "{} events", events.len());
+        assert!(members[0].stats.skipped.iter().any(|s| s.reason.starts_with("gzip stream is truncated")));
+    }
+
+    #[test]
+    fn decompression_bomb_is_stopped_and_what_was_read_kept() {
+        let mut text = format!("{SYSMON}\n");
+        text.push_str(&" ".repeat(300 << 20));
+        let bytes = gzip(text.as_bytes());
+        let (members, events) = read_all("bomb.gz", &bytes, 1 << 16);
+        assert_eq!(events.len(), 1);
+        let problem = &members[0].stats.skipped[0].reason;
+        assert!(problem.starts_with("decompression stopped"), "{problem}");
+    }
+
+    #[test]
+    fn containers_nest_one_level_only() {
+        let inner = gzip(&gzip(SYSMON.as_bytes()));
+        let (members, events) = read_all("twice.gz.gz", &tar(&[("a.gz.gz", &inner)]), 512);
+        assert!(events.is_empty());
+        assert!(members[0].stats.error.as_deref().is_some_and(|e| e.contains("nested this deep")), "{:?}", members[0].stats);
+    }
+
+    #[test]
     fn binary_and_unknown_inputs_are_named() {
         let (stats, _) = read(b"ElfFile\0\x01\x02", 3);
         assert_eq!(
@@ -357,7 +248,7 @@ mod tests {
         let (stats, _) = read(b"hello world\x00\x01\x02", 4);
         let error = stats.error.expect("unknown format");
         assert!(
-            error.ends_with("it starts with binary data: 68 65 6c 6c 6f 20 77 6f 72 6c 64 00"),
+            error.ends_with("it starts with binary data: 68 65 6c 6c 6f 20 77 6f 72 6c 64 00 01 02"),
             "{error}"
         );
         let (stats, _) = read(b"just some text\nand more\n", 4);

@@ -1,0 +1,201 @@
+//! Reads one text file: decodes it, sniffs XML or JSON, frames records and parses them.
+
+use super::decode::TextDecoder;
+use super::json_frames::JsonFramer;
+use super::xml_frames::XmlFramer;
+use super::{IngestStats, Piece, RawEvent, is_record_marker, parse_json, parse_xml, preview};
+
+/// How much text is examined before a file is declared of unknown format.
+const MAX_SNIFF_BYTES: usize = 64 << 10;
+
+enum Reader {
+    /// Decoded text held until the format is known.
+    Sniffing(Vec<u8>),
+    Xml(XmlFramer),
+    Json(JsonFramer),
+    /// Nothing more is read from this file; `stats.error` says why.
+    Unreadable,
+}
+
+/// Reads one text file incrementally; events go to the callback as they complete.
+pub struct TextIngest {
+    decoder: TextDecoder,
+    reader: Reader,
+    pub stats: IngestStats,
+}
+
+impl Default for TextIngest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TextIngest {
+    pub fn new() -> Self {
+        Self { decoder: TextDecoder::new(), reader: Reader::Sniffing(Vec::new()), stats: IngestStats::default() }
+    }
+
+    /// Feeds the next chunk of the file; Sysmon events go to `on_event` with their line.
+    pub fn feed(&mut self, chunk: &[u8], on_event: &mut dyn FnMut(RawEvent, u64)) {
+        self.stats.bytes += chunk.len() as u64;
+        self.push(chunk, false, on_event);
+    }
+
+    /// Ends the file: flushes held bytes and reports a truncated last record.
+    pub fn finish(&mut self, on_event: &mut dyn FnMut(RawEvent, u64)) {
+        self.push(&[], true, on_event);
+        if let Reader::Xml(framer) = &self.reader {
+            self.stats.format = framer.format_name();
+        }
+        if self.stats.format.is_empty() {
+            self.stats.format = "unknown";
+        }
+        self.stats.encoding = self.decoder.encoding();
+        if self.decoder.replaced_invalid {
+            self.stats.skip(0, "invalid UTF-16 sequences were replaced with U+FFFD".into());
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8], at_eof: bool, on_event: &mut dyn FnMut(RawEvent, u64)) {
+        let stats = &mut self.stats;
+        match &mut self.reader {
+            Reader::Unreadable => {}
+            Reader::Sniffing(text) => {
+                self.decoder.decode(chunk, text);
+                if at_eof {
+                    self.decoder.finish(text);
+                }
+                match sniff(text, at_eof) {
+                    Sniffed::NeedMore => {}
+                    Sniffed::Unknown => {
+                        stats.format = "unknown";
+                        stats.error = Some(if stats.bytes == 0 {
+                            "empty file: nothing to analyze".to_string()
+                        } else {
+                            format!(
+                                "not a Sysmon log in a format this tool reads (XML events or JSON records); it starts with {}",
+                                first_bytes(text)
+                            )
+                        });
+                        self.reader = Reader::Unreadable;
+                    }
+                    Sniffed::Xml => {
+                        let mut framer = XmlFramer::new();
+                        framer.buf = std::mem::take(text);
+                        self.reader = Reader::Xml(framer);
+                        self.push(&[], at_eof, on_event);
+                    }
+                    Sniffed::Json => {
+                        let mut framer = JsonFramer::new();
+                        framer.buf = std::mem::take(text);
+                        self.reader = Reader::Json(framer);
+                        self.push(&[], at_eof, on_event);
+                    }
+                }
+            }
+            Reader::Xml(framer) => {
+                self.decoder.decode(chunk, &mut framer.buf);
+                if at_eof {
+                    self.decoder.finish(&mut framer.buf);
+                }
+                framer.drain(at_eof, &mut |piece| match piece {
+                    Piece::Record { text, line } => match std::str::from_utf8(text) {
+                        Ok(text) => accept(stats, parse_xml::parse_event(text), line, on_event),
+                        Err(err) => stats.skip(line, format!("invalid UTF-8 at byte {} of the event", err.valid_up_to())),
+                    },
+                    Piece::Skipped { line, reason } => stats.skip(line, reason),
+                });
+            }
+            Reader::Json(framer) => {
+                self.decoder.decode(chunk, &mut framer.buf);
+                if at_eof {
+                    self.decoder.finish(&mut framer.buf);
+                }
+                framer.drain(at_eof, &mut |piece| match piece {
+                    Piece::Record { text, line } => {
+                        let parsed = parse_json::parse_record(text).map(|(event, format)| {
+                            if stats.format.is_empty() {
+                                stats.format = format;
+                            }
+                            event
+                        });
+                        accept(stats, parsed, line, on_event)
+                    }
+                    Piece::Skipped { line, reason } => stats.skip(line, reason),
+                });
+            }
+        }
+    }
+}
+
+/// Counts a parsed record and hands Sysmon events on.
+fn accept(
+    stats: &mut IngestStats,
+    parsed: Result<RawEvent, String>,
+    line: u64,
+    on_event: &mut dyn FnMut(RawEvent, u64),
+) {
+    match parsed {
+        Err(reason) => stats.skip(line, reason),
+        Ok(event) if !event.is_sysmon() => stats.other_events += 1,
+        Ok(event) => match event.event_id {
+            Some(id) => {
+                *stats.sysmon_events.entry(id).or_default() += 1;
+                on_event(event, line);
+            }
+            None => stats.skip(line, "Sysmon event without a numeric EventID".into()),
+        },
+    }
+}
+
+enum Sniffed {
+    NeedMore,
+    Xml,
+    Json,
+    Unknown,
+}
+
+/// Decides the format from the first bytes that are not blank lines or `Record N` markers.
+fn sniff(text: &[u8], at_eof: bool) -> Sniffed {
+    let mut rest = text;
+    loop {
+        let start = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
+        rest = &rest[start..];
+        let line_end = memchr::memchr(b'\n', rest);
+        match rest.first() {
+            None if at_eof => return Sniffed::Unknown,
+            None => return Sniffed::NeedMore,
+            Some(b'<') => return Sniffed::Xml,
+            Some(b'{' | b'[') => return Sniffed::Json,
+            Some(b'R') if line_end.is_none() && !at_eof && rest.len() < 32 => return Sniffed::NeedMore,
+            Some(_) => match line_end {
+                Some(end) if is_record_marker(rest[..end].trim_ascii()) => rest = &rest[end + 1..],
+                _ => break,
+            },
+        }
+    }
+    // Text first (a key=value block, a banner): look further for events or JSON lines.
+    if memchr::memmem::find(text, b"<Event").is_some() {
+        return Sniffed::Xml;
+    }
+    if memchr::memmem::find(text, b"\n{").is_some() {
+        return Sniffed::Json;
+    }
+    if at_eof || text.len() >= MAX_SNIFF_BYTES || text.contains(&0) {
+        Sniffed::Unknown
+    } else {
+        Sniffed::NeedMore
+    }
+}
+
+/// The start of an unrecognised file: as text when it is text, else as hex bytes.
+fn first_bytes(text: &[u8]) -> String {
+    let head = &text[..text.len().min(48)];
+    let printable = std::str::from_utf8(head).is_ok_and(|t| t.chars().all(|c| !c.is_control() || c.is_whitespace()));
+    if printable {
+        preview(head)
+    } else {
+        let hex: Vec<String> = head.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("binary data: {}", hex.join(" "))
+    }
+}
