@@ -68,7 +68,11 @@ impl Analyzer {
     /// Starts a new file (a log, or an archive of logs); a file still open is ended first.
     pub fn begin_file(&mut self, name: &str) {
         self.end_file();
-        self.current = Some(OpenFile { input: Input::new(name), first_member: self.files.len(), times: Vec::new() });
+        self.current = Some(OpenFile {
+            input: Input::new(name),
+            first_member: self.files.len(),
+            times: Vec::new(),
+        });
     }
 
     /// Feeds the open file's next bytes (any chunk size, including one byte).
@@ -78,7 +82,15 @@ impl Analyzer {
         };
         let (first, times) = (file.first_member, &mut file.times);
         file.input.feed(chunk, &mut |event, member, line| {
-            self.observe(times, member, event, Origin { file: first + member, line })
+            self.observe(
+                times,
+                member,
+                event,
+                Origin {
+                    file: first + member,
+                    line,
+                },
+            )
         });
         self.current = Some(file);
     }
@@ -90,7 +102,15 @@ impl Analyzer {
         };
         let (first, mut times) = (file.first_member, file.times);
         let members = file.input.finish(&mut |event, member, line| {
-            self.observe(&mut times, member, event, Origin { file: first + member, line })
+            self.observe(
+                &mut times,
+                member,
+                event,
+                Origin {
+                    file: first + member,
+                    line,
+                },
+            )
         });
         times.resize_with(members.len(), TimeTally::default);
         for (member, times) in members.into_iter().zip(times) {

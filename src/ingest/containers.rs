@@ -51,7 +51,11 @@ impl Budget {
 }
 
 fn nested(container: &str, kind: &str) -> String {
-    if container.is_empty() { kind.to_string() } else { format!("{container}/{kind}") }
+    if container.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{container}/{kind}")
+    }
 }
 
 /// A gzip stream; trailing bytes after it are counted and ignored.
@@ -104,7 +108,10 @@ impl Gzip {
             && let Err(err) = self.decoder.try_finish()
         {
             self.pass_on(sink);
-            self.fail(format!("gzip stream is truncated ({err}); the events before the cut are analyzed"), sink);
+            self.fail(
+                format!("gzip stream is truncated ({err}); the events before the cut are analyzed"),
+                sink,
+            );
         }
         self.pass_on(sink);
         self.inner.finish(sink);
@@ -147,7 +154,11 @@ enum Target {
 
 enum TarState {
     Header,
-    Content { remaining: u64, padding: u64, target: Target },
+    Content {
+        remaining: u64,
+        padding: u64,
+        target: Target,
+    },
     Padding(u64),
     End,
 }
@@ -196,7 +207,11 @@ impl Tar {
                         self.state = TarState::Header;
                     }
                 }
-                TarState::Content { remaining, padding, target } => {
+                TarState::Content {
+                    remaining,
+                    padding,
+                    target,
+                } => {
                     let take = (*remaining).min(chunk.len() as u64) as usize;
                     match target {
                         Target::Member(layer) => layer.feed(&chunk[..take], sink),
@@ -208,7 +223,11 @@ impl Tar {
                     if *remaining == 0 {
                         let padding = *padding;
                         self.end_entry(sink);
-                        self.state = if padding > 0 { TarState::Padding(padding) } else { TarState::Header };
+                        self.state = if padding > 0 {
+                            TarState::Padding(padding)
+                        } else {
+                            TarState::Header
+                        };
                     }
                 }
             }
@@ -241,7 +260,10 @@ impl Tar {
             }
         };
         let kind = header.entry_type();
-        let path = self.next_name.take().unwrap_or_else(|| String::from_utf8_lossy(&header.path_bytes()).into_owned());
+        let path = self
+            .next_name
+            .take()
+            .unwrap_or_else(|| String::from_utf8_lossy(&header.path_bytes()).into_owned());
         let target = if kind.is_gnu_longname() {
             Target::LongName(Vec::new())
         } else if kind.is_pax_local_extensions() {
@@ -253,7 +275,11 @@ impl Tar {
             Target::Skip
         };
         let padding = (512 - size % 512) % 512;
-        self.state = TarState::Content { remaining: size, padding, target };
+        self.state = TarState::Content {
+            remaining: size,
+            padding,
+            target,
+        };
         if size == 0 {
             self.end_entry(sink);
             self.state = TarState::Header;
@@ -319,7 +345,10 @@ impl Zip {
 
     pub fn finish(&mut self, sink: &mut Sink<'_>) {
         if self.too_large {
-            let reason = format!("zip archives are read whole and this one is over {} MiB; extract it first", MAX_ZIP_BYTES >> 20);
+            let reason = format!(
+                "zip archives are read whole and this one is over {} MiB; extract it first",
+                MAX_ZIP_BYTES >> 20
+            );
             return sink.container_problem(self.first_member, &self.name, &self.container, reason);
         }
         let bytes = std::mem::take(&mut self.bytes);
@@ -340,7 +369,10 @@ impl Zip {
                     continue;
                 }
             };
-            let path = entry.name().map(|name| name.into_owned()).unwrap_or_else(|_| format!("entry {index}"));
+            let path = entry
+                .name()
+                .map(|name| name.into_owned())
+                .unwrap_or_else(|_| format!("entry {index}"));
             if entry.is_dir() || is_metadata_file(&path) {
                 continue;
             }

@@ -35,7 +35,10 @@ impl Sink<'_> {
         if !container.is_empty() {
             stats.container = Some(container.to_string());
         }
-        self.members.push(Member { name: name.to_string(), stats });
+        self.members.push(Member {
+            name: name.to_string(),
+            stats,
+        });
         self.members.len() - 1
     }
 
@@ -55,8 +58,16 @@ impl Sink<'_> {
 
 /// One layer of an input: not yet sniffed, a text file, or a container.
 pub enum Layer {
-    Start { name: String, container: String, depth: u8, head: Vec<u8> },
-    Text { member: usize, reader: Box<TextIngest> },
+    Start {
+        name: String,
+        container: String,
+        depth: u8,
+        head: Vec<u8>,
+    },
+    Text {
+        member: usize,
+        reader: Box<TextIngest>,
+    },
     Gzip(Box<Gzip>),
     Tar(Box<Tar>),
     Zip(Box<Zip>),
@@ -66,7 +77,12 @@ pub enum Layer {
 impl Layer {
     /// A layer whose kind is decided by its first bytes; `container` names the layers above.
     pub fn start(name: String, container: String, depth: u8) -> Self {
-        Layer::Start { name, container, depth, head: Vec::new() }
+        Layer::Start {
+            name,
+            container,
+            depth,
+            head: Vec::new(),
+        }
     }
 
     pub fn feed(&mut self, chunk: &[u8], sink: &mut Sink<'_>) {
@@ -108,7 +124,13 @@ impl Layer {
 
     /// Decides the layer's kind from its first bytes, then feeds them to it.
     fn open(&mut self, sink: &mut Sink<'_>) {
-        let Layer::Start { name, container, depth, head } = std::mem::replace(self, Layer::Closed) else {
+        let Layer::Start {
+            name,
+            container,
+            depth,
+            head,
+        } = std::mem::replace(self, Layer::Closed)
+        else {
             return;
         };
         let kind = container_kind(&head);
@@ -120,11 +142,17 @@ impl Layer {
         };
         *self = match kind {
             Some(kind @ ("EVTX" | "7-Zip")) => {
-                refuse(sink, format!("{kind} files are not read yet; export the events as XML or JSON"));
+                refuse(
+                    sink,
+                    format!("{kind} files are not read yet; export the events as XML or JSON"),
+                );
                 Layer::Closed
             }
             Some(kind) if depth >= MAX_CONTAINER_DEPTH => {
-                refuse(sink, format!("a {kind} archive nested this deep is not opened (one level of nesting is read)"));
+                refuse(
+                    sink,
+                    format!("a {kind} archive nested this deep is not opened (one level of nesting is read)"),
+                );
                 Layer::Closed
             }
             Some("gzip") => Layer::Gzip(Box::new(Gzip::new(name, container, depth, sink))),
@@ -132,7 +160,10 @@ impl Layer {
             Some(_) => Layer::Zip(Box::new(Zip::new(name, container, depth, sink))),
             None => {
                 let member = sink.add_member(&name, &container);
-                Layer::Text { member, reader: Box::default() }
+                Layer::Text {
+                    member,
+                    reader: Box::default(),
+                }
             }
         };
         self.feed(&head, sink);
@@ -160,19 +191,31 @@ pub struct Input {
 
 impl Input {
     pub fn new(name: &str) -> Self {
-        Self { layer: Layer::start(name.to_string(), String::new(), 0), members: Vec::new(), budget: Budget::default() }
+        Self {
+            layer: Layer::start(name.to_string(), String::new(), 0),
+            members: Vec::new(),
+            budget: Budget::default(),
+        }
     }
 
     /// Feeds the next chunk; events arrive with their member's index and line.
     pub fn feed(&mut self, chunk: &[u8], on_event: &mut dyn FnMut(RawEvent, usize, u64)) {
         self.budget.read += chunk.len() as u64;
-        let mut sink = Sink { members: &mut self.members, on_event, budget: &mut self.budget };
+        let mut sink = Sink {
+            members: &mut self.members,
+            on_event,
+            budget: &mut self.budget,
+        };
         self.layer.feed(chunk, &mut sink);
     }
 
     /// Ends the input and returns every member's report, in the order they were found.
     pub fn finish(mut self, on_event: &mut dyn FnMut(RawEvent, usize, u64)) -> Vec<Member> {
-        let mut sink = Sink { members: &mut self.members, on_event, budget: &mut self.budget };
+        let mut sink = Sink {
+            members: &mut self.members,
+            on_event,
+            budget: &mut self.budget,
+        };
         self.layer.finish(&mut sink);
         self.members
     }

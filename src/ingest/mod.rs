@@ -2,20 +2,19 @@
 //!
 //! An [`Input`] unwraps containers ([`containers`]) down to text files; each text
 //! file goes through three steps kept apart: decoding to UTF-8 ([`decode`]), finding
-//! each record's bytes ([`xml_frames`], [`json_frames`]) and parsing one record
-//! ([`parse_xml`], [`parse_json`]). Formats are sniffed from the first bytes. Bad
+//! each record's bytes ([`xml::frames`], [`json::frames`]) and parsing one record
+//! ([`xml::parse`], [`json`]). Formats are sniffed from the first bytes. Bad
 //! records become [`Skip`]s with a line number; reading always goes on.
 
 pub mod containers;
 pub mod decode;
 pub mod input;
-pub mod json_frames;
+pub mod json;
 pub mod lines;
-pub mod parse_json;
-pub mod parse_xml;
+
 pub mod raw_event;
 pub mod text;
-pub mod xml_frames;
+pub mod xml;
 
 use decode::Encoding;
 pub use input::{Input, Member};
@@ -55,10 +54,17 @@ pub struct IngestStats {
     pub sysmon_events: BTreeMap<u32, u64>,
     /// Records of other providers (or Sysmon-less sources), counted and never matched.
     pub other_events: u64,
+    /// Cisco NVM flow records, read as network connections.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub flow_records: u64,
     pub skipped_count: u64,
     pub skipped: Vec<Skip>,
     /// Why the file could not be read at all, when it could not.
     pub error: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl IngestStats {
@@ -70,7 +76,10 @@ impl IngestStats {
     pub fn skip_at(&mut self, position: &str, reason: String) {
         self.skipped_count += 1;
         if self.skipped.len() < MAX_LISTED_SKIPS {
-            self.skipped.push(Skip { position: position.to_string(), reason });
+            self.skipped.push(Skip {
+                position: position.to_string(),
+                reason,
+            });
         }
     }
 }
@@ -141,7 +150,9 @@ mod tests {
         use std::io::Write;
         let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         for (name, bytes) in entries {
-            writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("zip entry");
+            writer
+                .start_file(*name, zip::write::SimpleFileOptions::default())
+                .expect("zip entry");
             writer.write_all(bytes).expect("zip data");
         }
         writer.finish().expect("zip").into_inner()
@@ -178,7 +189,11 @@ mod tests {
     fn gzip_tar_zip_and_tar_gz_unwrap_to_their_members() {
         let xml = format!("{SYSMON}\n{SYSMON}\n");
         let json = "{\"EventID\":3,\"SourceName\":\"Microsoft-Windows-Sysmon\"}\n";
-        let archive = tar(&[("logs/a.xml", xml.as_bytes()), ("._a.xml", b"mac"), ("b.json", json.as_bytes())]);
+        let archive = tar(&[
+            ("logs/a.xml", xml.as_bytes()),
+            ("._a.xml", b"mac"),
+            ("b.json", json.as_bytes()),
+        ]);
         for piece in [1, 100, 1 << 20] {
             let (members, events) = read_all("x.xml.gz", &gzip(xml.as_bytes()), piece);
             assert_eq!(summary(&members), [("x.xml.gz".into(), Some("gzip".into()), 2, None)]);
@@ -187,7 +202,10 @@ mod tests {
             let (members, _) = read_all("x.tar", &archive, piece);
             assert_eq!(
                 summary(&members),
-                [("x.tar/logs/a.xml".into(), Some("tar".into()), 2, None), ("x.tar/b.json".into(), Some("tar".into()), 1, None)]
+                [
+                    ("x.tar/logs/a.xml".into(), Some("tar".into()), 2, None),
+                    ("x.tar/b.json".into(), Some("tar".into()), 1, None)
+                ]
             );
 
             let (members, events) = read_all("x.tgz", &gzip(&archive), piece);
@@ -195,10 +213,17 @@ mod tests {
             assert_eq!(members[1].stats.container.as_deref(), Some("gzip/tar"));
             assert_eq!(events, [(0, 1), (0, 2), (1, 1)]);
 
-            let (members, _) = read_all("x.zip", &zip(&[("a.xml", xml.as_bytes()), ("b.json.gz", &gzip(json.as_bytes()))]), piece);
+            let (members, _) = read_all(
+                "x.zip",
+                &zip(&[("a.xml", xml.as_bytes()), ("b.json.gz", &gzip(json.as_bytes()))]),
+                piece,
+            );
             assert_eq!(
                 summary(&members),
-                [("x.zip/a.xml".into(), Some("zip".into()), 2, None), ("x.zip/b.json.gz".into(), Some("zip/gzip".into()), 1, None)]
+                [
+                    ("x.zip/a.xml".into(), Some("zip".into()), 2, None),
+                    ("x.zip/b.json.gz".into(), Some("zip/gzip".into()), 1, None)
+                ]
             );
         }
     }
@@ -210,13 +235,22 @@ mod tests {
         bytes.push(0);
         let (members, events) = read_all("t.gz", &bytes, 7);
         assert_eq!(events.len(), 2);
-        assert_eq!(members[0].stats.skipped[0].reason, "1 bytes after the end of the gzip stream were ignored");
+        assert_eq!(
+            members[0].stats.skipped[0].reason,
+            "1 bytes after the end of the gzip stream were ignored"
+        );
 
         let many = SYSMON.repeat(2000);
         let bytes = gzip(many.as_bytes());
         let (members, events) = read_all("cut.gz", &bytes[..bytes.len() / 2], 4096);
         assert!(!events.is_empty() && events.len() < 2000, "{} events", events.len());
-        assert!(members[0].stats.skipped.iter().any(|s| s.reason.starts_with("gzip stream is truncated")));
+        assert!(
+            members[0]
+                .stats
+                .skipped
+                .iter()
+                .any(|s| s.reason.starts_with("gzip stream is truncated"))
+        );
     }
 
     #[test]
@@ -235,7 +269,15 @@ mod tests {
         let inner = gzip(&gzip(SYSMON.as_bytes()));
         let (members, events) = read_all("twice.gz.gz", &tar(&[("a.gz.gz", &inner)]), 512);
         assert!(events.is_empty());
-        assert!(members[0].stats.error.as_deref().is_some_and(|e| e.contains("nested this deep")), "{:?}", members[0].stats);
+        assert!(
+            members[0]
+                .stats
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("nested this deep")),
+            "{:?}",
+            members[0].stats
+        );
     }
 
     #[test]

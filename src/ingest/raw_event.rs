@@ -1,7 +1,20 @@
 //! One event as read from a file, before any Sysmon or CIM meaning is given to it.
 //!
-//! Every input shape (XML, evtx_dump JSON, flat JSON) is parsed into this one
-//! struct, so normalization has a single source to map from.
+//! Every input shape (XML, evtx_dump JSON, Winlogbeat, ECS, flat JSON, Splunk
+//! exports, Cisco NVM flows) is parsed into this one struct, with fields under
+//! Sysmon's own names, so normalization has a single source to map from.
+
+/// What produced an event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Producer {
+    /// Decided by the provider or channel the record names.
+    #[default]
+    FromSystemFields,
+    /// The record's shape only ever holds Sysmon events (EventData-only exports).
+    Sysmon,
+    /// A Cisco Network Visibility Module flow record: a second source for network traffic.
+    CiscoNvm,
+}
 
 /// A parsed event: the `System` block's fields plus the `EventData` name/value pairs.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22,6 +35,7 @@ pub struct RawEvent {
     pub shipper_time: Option<(&'static str, String)>,
     /// `EventData/Data[@Name]` pairs in document order.
     pub data: Vec<(String, String)>,
+    pub producer: Producer,
 }
 
 impl RawEvent {
@@ -33,10 +47,29 @@ impl RawEvent {
             .map(|(_, value)| value.as_str())
     }
 
-    /// True when the event comes from Sysmon: by provider, or by a channel naming Sysmon.
+    /// Sets `name` unless the event already has a non-empty value for it.
+    pub fn fill(&mut self, name: &str, value: Option<String>) {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return;
+        };
+        match self.data.iter_mut().find(|(key, _)| key == name) {
+            Some((_, existing)) if existing.is_empty() => *existing = value,
+            Some(_) => {}
+            None => self.data.push((name.to_string(), value)),
+        }
+    }
+
+    /// True when the event comes from Sysmon: by its shape, provider, or a channel naming Sysmon.
     pub fn is_sysmon(&self) -> bool {
-        let provider = self.provider.as_deref().unwrap_or("");
-        let channel = self.channel.as_deref().unwrap_or("");
-        provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon") || channel.to_ascii_lowercase().contains("sysmon")
+        match self.producer {
+            Producer::Sysmon => true,
+            Producer::CiscoNvm => false,
+            Producer::FromSystemFields => {
+                let provider = self.provider.as_deref().unwrap_or("");
+                let channel = self.channel.as_deref().unwrap_or("");
+                provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon")
+                    || channel.to_ascii_lowercase().contains("sysmon")
+            }
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! Reads one text file: decodes it, sniffs XML or JSON, frames records and parses them.
 
 use super::decode::TextDecoder;
-use super::json_frames::JsonFramer;
-use super::xml_frames::XmlFramer;
-use super::{IngestStats, Piece, RawEvent, is_record_marker, parse_json, parse_xml, preview};
+use super::json::frames::JsonFramer;
+use super::raw_event::Producer;
+use super::xml::frames::XmlFramer;
+use super::{IngestStats, Piece, RawEvent, is_record_marker, json, preview, xml};
 
 /// How much text is examined before a file is declared of unknown format.
 const MAX_SNIFF_BYTES: usize = 64 << 10;
@@ -32,7 +33,11 @@ impl Default for TextIngest {
 
 impl TextIngest {
     pub fn new() -> Self {
-        Self { decoder: TextDecoder::new(), reader: Reader::Sniffing(Vec::new()), stats: IngestStats::default() }
+        Self {
+            decoder: TextDecoder::new(),
+            reader: Reader::Sniffing(Vec::new()),
+            stats: IngestStats::default(),
+        }
     }
 
     /// Feeds the next chunk of the file; Sysmon events go to `on_event` with their line.
@@ -52,7 +57,8 @@ impl TextIngest {
         }
         self.stats.encoding = self.decoder.encoding();
         if self.decoder.replaced_invalid {
-            self.stats.skip(0, "invalid UTF-16 sequences were replaced with U+FFFD".into());
+            self.stats
+                .skip(0, "invalid UTF-16 sequences were replaced with U+FFFD".into());
         }
     }
 
@@ -100,8 +106,14 @@ impl TextIngest {
                 }
                 framer.drain(at_eof, &mut |piece| match piece {
                     Piece::Record { text, line } => match std::str::from_utf8(text) {
-                        Ok(text) => accept(stats, parse_xml::parse_event(text), line, on_event),
-                        Err(err) => stats.skip(line, format!("invalid UTF-8 at byte {} of the event", err.valid_up_to())),
+                        Ok(text) => match xml::parse::parse_event(text) {
+                            Ok(event) => accept(stats, event, line, on_event),
+                            Err(reason) => stats.skip(line, reason),
+                        },
+                        Err(err) => stats.skip(
+                            line,
+                            format!("invalid UTF-8 at byte {} of the event", err.valid_up_to()),
+                        ),
                     },
                     Piece::Skipped { line, reason } => stats.skip(line, reason),
                 });
@@ -112,15 +124,17 @@ impl TextIngest {
                     self.decoder.finish(&mut framer.buf);
                 }
                 framer.drain(at_eof, &mut |piece| match piece {
-                    Piece::Record { text, line } => {
-                        let parsed = parse_json::parse_record(text).map(|(event, format)| {
+                    Piece::Record { text, line } => match json::parse_record(text) {
+                        Ok(parsed) => {
                             if stats.format.is_empty() {
-                                stats.format = format;
+                                stats.format = parsed.format;
                             }
-                            event
-                        });
-                        accept(stats, parsed, line, on_event)
-                    }
+                            for event in parsed.events {
+                                accept(stats, event, line, on_event);
+                            }
+                        }
+                        Err(reason) => stats.skip(line, reason),
+                    },
                     Piece::Skipped { line, reason } => stats.skip(line, reason),
                 });
             }
@@ -128,23 +142,22 @@ impl TextIngest {
     }
 }
 
-/// Counts a parsed record and hands Sysmon events on.
-fn accept(
-    stats: &mut IngestStats,
-    parsed: Result<RawEvent, String>,
-    line: u64,
-    on_event: &mut dyn FnMut(RawEvent, u64),
-) {
-    match parsed {
-        Err(reason) => stats.skip(line, reason),
-        Ok(event) if !event.is_sysmon() => stats.other_events += 1,
-        Ok(event) => match event.event_id {
-            Some(id) => {
-                *stats.sysmon_events.entry(id).or_default() += 1;
-                on_event(event, line);
-            }
-            None => stats.skip(line, "Sysmon event without a numeric EventID".into()),
-        },
+/// Counts a parsed event and hands Sysmon events and network flows on.
+fn accept(stats: &mut IngestStats, event: RawEvent, line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
+    if event.producer == Producer::CiscoNvm {
+        stats.flow_records += 1;
+        return on_event(event, line);
+    }
+    if !event.is_sysmon() {
+        stats.other_events += 1;
+        return;
+    }
+    match event.event_id {
+        Some(id) => {
+            *stats.sysmon_events.entry(id).or_default() += 1;
+            on_event(event, line);
+        }
+        None => stats.skip(line, "Sysmon event without a numeric EventID".into()),
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod time;
 
 use crate::ingest::RawEvent;
+use crate::ingest::raw_event::Producer;
 use serde::Serialize;
 pub use time::EventTime;
 
@@ -74,6 +75,7 @@ pub enum Cim {
 }
 
 const VENDOR_PRODUCT: &str = "Microsoft Sysmon";
+const NVM_VENDOR_PRODUCT: &str = "Cisco Network Visibility Module";
 
 /// Maps a Sysmon event to its CIM row.
 pub fn to_cim(event: &RawEvent) -> Cim {
@@ -125,7 +127,14 @@ pub fn to_cim(event: &RawEvent) -> Cim {
                 process_name: field("Image").map(|image| basename(&image).to_string()),
                 app: field("Image"),
                 user: field("User"),
-                vendor_product: Some(VENDOR_PRODUCT.into()),
+                vendor_product: Some(
+                    if event.producer == Producer::CiscoNvm {
+                        NVM_VENDOR_PRODUCT
+                    } else {
+                        VENDOR_PRODUCT
+                    }
+                    .into(),
+                ),
             })
         }
         _ => Cim::Other,

@@ -29,6 +29,9 @@ fn datasets_dir() -> Option<PathBuf> {
 /// A file's expected figures, from SOURCES.md.
 struct Expected {
     path: &'static str,
+    /// For an archive, the member the figures are about, as the report names it.
+    member: Option<&'static str>,
+    container: Option<&'static str>,
     format: &'static str,
     encoding: &'static str,
     /// Sysmon EventIDs with the counts SOURCES.md gives (`None`: listed without a count).
@@ -41,6 +44,8 @@ struct Expected {
 const SIGMA: &str = "sigmahq_regression_data/";
 const EXPECTED: &[Expected] = &[
     Expected {
+        member: None,
+        container: None,
         path: "splunk_attack_data/certutil_exe_certificate_extraction.raw",
         format: "xml-lines",
         encoding: "utf-8",
@@ -49,6 +54,8 @@ const EXPECTED: &[Expected] = &[
         other_events: Some(20),
     },
     Expected {
+        member: None,
+        container: None,
         path: "otrf_security_datasets/cmd_bitsadmin_download_psh_script_2020-10-2302365189.json",
         format: "otrf",
         encoding: "utf-8",
@@ -70,6 +77,8 @@ const EXPECTED: &[Expected] = &[
         other_events: None,
     },
     Expected {
+        member: None,
+        container: None,
         path: "otrf_security_datasets/psh_mavinject_dll_notepad_2020-10-2121410529.json",
         format: "otrf",
         encoding: "utf-8",
@@ -90,6 +99,8 @@ const EXPECTED: &[Expected] = &[
         other_events: None,
     },
     Expected {
+        member: None,
+        container: None,
         path: "sbousseaden_evtx_attack_samples/Exec_sysmon_meterpreter_reversetcp_msipackage.evtx_dump.derived.xml",
         format: "xml-rootless",
         encoding: "utf-8",
@@ -98,6 +109,8 @@ const EXPECTED: &[Expected] = &[
         other_events: Some(0),
     },
     Expected {
+        member: None,
+        container: None,
         path: "jymcheong_sysmonresources/schtasksPersistence.utf16le.xml",
         format: "xml-lines",
         encoding: "utf-16le",
@@ -115,12 +128,167 @@ const EXPECTED: &[Expected] = &[
         other_events: Some(0),
     },
     Expected {
+        member: None,
+        container: None,
         path: "wagga40_zircolite/xml_events_sample.xml",
         format: "xml-rootless",
         encoding: "utf-8",
         sysmon: &[],
         total_events: None,
         other_events: Some(2),
+    },
+    Expected {
+        path: "otrf_security_datasets/cmd_bitsadmin_download_psh_script.zip",
+        member: Some("cmd_bitsadmin_download_psh_script.zip/cmd_bitsadmin_download_psh_script_2020-10-2302365189.json"),
+        container: Some("zip"),
+        format: "otrf",
+        encoding: "utf-8",
+        sysmon: &[
+            (1, Some(2)),
+            (3, Some(8)),
+            (5, None),
+            (7, None),
+            (9, None),
+            (10, None),
+            (11, None),
+            (12, None),
+            (13, None),
+            (18, None),
+            (22, None),
+            (23, None),
+        ],
+        total_events: Some(424),
+        other_events: None,
+    },
+    Expected {
+        path: "otrf_security_datasets/psh_mavinject_dll_notepad.zip",
+        member: Some("psh_mavinject_dll_notepad.zip/psh_mavinject_dll_notepad_2020-10-2121410529.json"),
+        container: Some("zip"),
+        format: "otrf",
+        encoding: "utf-8",
+        sysmon: &[
+            (1, Some(2)),
+            (3, Some(2)),
+            (7, None),
+            (8, None),
+            (9, None),
+            (10, None),
+            (11, None),
+            (12, None),
+            (13, None),
+            (22, None),
+            (24, None),
+        ],
+        total_events: Some(509),
+        other_events: None,
+    },
+    Expected {
+        path: "otrf_security_datasets/empire_enable_rdp.tar.gz",
+        member: Some("empire_enable_rdp.tar.gz/empire_enable_rdp_2019-05-18203650.json"),
+        container: Some("gzip/tar"),
+        format: "winlogbeat",
+        encoding: "utf-8",
+        sysmon: &[
+            (1, Some(11)),
+            (3, Some(89)),
+            (5, None),
+            (7, None),
+            (9, None),
+            (10, None),
+            (11, None),
+            (12, None),
+            (13, None),
+            (17, None),
+            (18, None),
+        ],
+        total_events: Some(2668),
+        other_events: None,
+    },
+    Expected {
+        path: "splunk_attack_data/T1027_atomic_red_team_attack_data.tar.gz",
+        member: Some("T1027_atomic_red_team_attack_data.tar.gz/attack_data.txt"),
+        container: Some("gzip/tar"),
+        format: "nxlog",
+        encoding: "utf-8",
+        sysmon: &[
+            (1, Some(324)),
+            (3, Some(21)),
+            (5, None),
+            (6, None),
+            (10, Some(6602)),
+            (11, None),
+            (12, None),
+            (13, None),
+            (22, None),
+        ],
+        total_events: Some(7959),
+        other_events: None,
+    },
+    Expected {
+        path: "endgameinc_eqllib/sysmon-atomic-red-team.json.gz",
+        member: Some("sysmon-atomic-red-team.json.gz"),
+        container: Some("gzip"),
+        format: "eventdata-json",
+        encoding: "utf-8",
+        sysmon: &[
+            (1, Some(435)),
+            (3, Some(23)),
+            (5, None),
+            (7, None),
+            (8, None),
+            (9, None),
+            (10, None),
+            (11, None),
+            (12, None),
+            (13, None),
+            (17, None),
+            (18, None),
+            (19, None),
+            (20, None),
+            (21, None),
+        ],
+        total_events: Some(19882),
+        other_events: Some(0),
+    },
+    Expected {
+        path: "elastic_beats/collection__sysmon-12-processcreate.evtx.golden.json",
+        member: None,
+        container: None,
+        format: "winlogbeat",
+        encoding: "utf-8",
+        sysmon: &[(1, Some(1))],
+        total_events: Some(1),
+        other_events: Some(0),
+    },
+    Expected {
+        path: "elastic_beats/ingest__sysmon-12-processcreate.golden.json",
+        member: None,
+        container: None,
+        format: "ecs",
+        encoding: "utf-8",
+        sysmon: &[(1, Some(1))],
+        total_events: Some(1),
+        other_events: Some(0),
+    },
+    Expected {
+        path: "elastic_beats/ingest__sysmon-9.01.golden.excerpt.derived.json",
+        member: None,
+        container: None,
+        format: "ecs",
+        encoding: "utf-8",
+        sysmon: &[(1, Some(1)), (3, Some(2))],
+        total_events: Some(3),
+        other_events: Some(0),
+    },
+    Expected {
+        path: "wagga40_zircolite/winlogbeat_sysmon_sample.json",
+        member: None,
+        container: None,
+        format: "ecs",
+        encoding: "utf-8",
+        sysmon: &[(11, Some(1)), (13, Some(1))],
+        total_events: Some(2),
+        other_events: Some(0),
     },
 ];
 
@@ -148,8 +316,13 @@ fn per_event_id_counts_match_sources_md() {
     let Some(dir) = datasets_dir() else { return };
     for expected in EXPECTED {
         let report = analyze_files(&[dir.join(expected.path)], 1 << 16);
-        let file = &report.files[0].ingest;
         let path = expected.path;
+        let wanted = expected
+            .member
+            .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
+        let member = report.files.iter().find(|f| f.name == wanted);
+        let file = &member.unwrap_or_else(|| panic!("{path}: no member {wanted}")).ingest;
+        assert_eq!(file.container.as_deref(), expected.container, "{path}");
         assert_eq!((file.format, file.error.as_deref()), (expected.format, None), "{path}");
         assert_eq!(
             serde_json::to_value(file.encoding).expect("json"),
@@ -216,7 +389,7 @@ fn the_only_finding_is_the_sigma_msiexec_embedding_event() {
 }
 
 #[test]
-fn files_of_later_formats_get_a_clear_message_and_no_panic() {
+fn every_dataset_file_at_once_gives_the_one_finding_and_reads_all_but_evtx() {
     let Some(dir) = datasets_dir() else { return };
     let mut all = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("datasets dir") {
@@ -236,14 +409,9 @@ fn files_of_later_formats_get_a_clear_message_and_no_panic() {
                 file.ingest.error.as_deref(),
                 Some("EVTX files are not read yet; export the events as XML or JSON")
             );
-        } else if name.ends_with(".gz") || name.ends_with(".zip") {
-            assert!(
-                file.ingest
-                    .error
-                    .as_deref()
-                    .is_some_and(|e| e.contains("files are not read yet")),
-                "{name}"
-            );
+        } else {
+            assert_eq!(file.ingest.error, None, "{name}");
+            assert_ne!(file.ingest.format, "unknown", "{name}");
         }
     }
     assert_eq!(
@@ -251,4 +419,34 @@ fn files_of_later_formats_get_a_clear_message_and_no_panic() {
         1,
         "the same single positive when every file is dropped at once"
     );
+    assert!(
+        !report.summary.hosts.contains("WECserver"),
+        "the Winlogbeat collector is not an endpoint"
+    );
+    assert!(report.summary.hosts.contains("HFDC01.shire.com"));
+}
+
+#[test]
+fn nxlog_process_ids_are_sysmons_not_nxlogs() {
+    let Some(dir) = datasets_dir() else { return };
+    let bytes =
+        std::fs::read(dir.join("splunk_attack_data/T1027_atomic_red_team_attack_data.tar.gz")).expect("dataset");
+    let mut input = sysmon_lens::ingest::Input::new("t1027.tar.gz");
+    let (mut checked, mut differs) = (0, 0);
+    let mut check = |event: sysmon_lens::ingest::RawEvent, _: usize, _: u64| {
+        if event.event_id != Some(1) {
+            return;
+        }
+        let from_message = event
+            .get("Message")
+            .and_then(|m| m.lines().find_map(|l| l.strip_prefix("ProcessId: ")))
+            .map(|v| v.trim().to_string());
+        assert_eq!(event.get("ProcessId").map(str::to_string), from_message);
+        differs += usize::from(event.get("ProcessId") != event.get("ProcessID"));
+        checked += 1;
+    };
+    input.feed(&bytes, &mut check);
+    input.finish(&mut check);
+    assert_eq!(checked, 324);
+    assert!(differs > 300, "NXLog's own ProcessID differs from Sysmon's in {differs} of 324 events");
 }

@@ -6,8 +6,8 @@
 //! JSON Lines a line that does not close its object is reported and reading goes on
 //! at the next line.
 
-use super::lines::LineCounter;
-use super::{MAX_RECORD_BYTES, Piece, preview};
+use crate::ingest::lines::LineCounter;
+use crate::ingest::{MAX_RECORD_BYTES, Piece, preview};
 
 /// A line of text is classified once this long, even without its newline.
 const MAX_NOISE_LINE: usize = 1 << 20;
@@ -200,7 +200,7 @@ impl JsonFramer {
 
     fn report_noise(&mut self, start: usize, end: usize, emit: &mut dyn FnMut(Piece<'_>)) {
         let text = self.buf[start..end].trim_ascii();
-        if super::is_record_marker(text) {
+        if crate::ingest::is_record_marker(text) {
             return;
         }
         let line = self.lines.line_at(&self.buf, start);

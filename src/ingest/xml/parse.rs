@@ -3,7 +3,7 @@
 //! Reads the `System` fields the product uses and every `EventData/Data[@Name]`;
 //! element names are matched without namespace prefixes, entities are resolved.
 
-use super::raw_event::RawEvent;
+use crate::ingest::RawEvent;
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;

@@ -5,8 +5,8 @@
 //! (`<?xml?>` declarations, an `<Events>` root, `Record N` lines from evtx_dump) is
 //! expected; any other text is reported once per block as skipped.
 
-use super::lines::LineCounter;
-use super::{MAX_RECORD_BYTES, Piece, preview};
+use crate::ingest::lines::LineCounter;
+use crate::ingest::{MAX_RECORD_BYTES, Piece, preview};
 use memchr::memmem;
 
 const OPEN: &[u8] = b"<Event";
@@ -301,7 +301,7 @@ fn is_expected_between_events(line: &[u8]) -> bool {
         || line.starts_with(b"-->")
         || line.starts_with(b"<Events")
         || line.starts_with(b"</Events")
-        || super::is_record_marker(line)
+        || crate::ingest::is_record_marker(line)
 }
 
 #[cfg(test)]

@@ -1,0 +1,4 @@
+//! Windows event XML: finding each `<Event>` element, then parsing it.
+
+pub mod frames;
+pub mod parse;
