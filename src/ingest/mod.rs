@@ -7,6 +7,7 @@
 //! records become [`Skip`]s with a line number; reading always goes on.
 
 pub mod containers;
+pub mod csv;
 pub mod decode;
 pub mod input;
 pub mod json;

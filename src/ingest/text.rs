@@ -1,6 +1,7 @@
 //! Reads one text file: decodes it, sniffs XML or JSON, frames records and parses them.
 
 use super::decode::TextDecoder;
+use super::csv::{CsvRows, looks_like_splunk_csv};
 use super::json::frames::JsonFramer;
 use super::raw_event::Producer;
 use super::xml::frames::XmlFramer;
@@ -14,6 +15,8 @@ enum Reader {
     Sniffing(Vec<u8>),
     Xml(XmlFramer),
     Json(JsonFramer),
+    /// A Splunk CSV export; decoded text waits in `pending` for the row parser.
+    Csv(Box<CsvRows>, Vec<u8>),
     /// Nothing more is read from this file; `stats.error` says why.
     Unreadable,
 }
@@ -79,7 +82,7 @@ impl TextIngest {
                             "empty file: nothing to analyze".to_string()
                         } else {
                             format!(
-                                "not a Sysmon log in a format this tool reads (XML events or JSON records); it starts with {}",
+                                "not a Sysmon log in a format this tool reads (tried: XML events, JSON records, Splunk CSV export, gzip, zip, tar); it starts with {}",
                                 first_bytes(text)
                             )
                         });
@@ -95,6 +98,11 @@ impl TextIngest {
                         let mut framer = JsonFramer::new();
                         framer.buf = std::mem::take(text);
                         self.reader = Reader::Json(framer);
+                        self.push(&[], at_eof, on_event);
+                    }
+                    Sniffed::Csv => {
+                        stats.format = "splunk-export-csv";
+                        self.reader = Reader::Csv(Box::default(), std::mem::take(text));
                         self.push(&[], at_eof, on_event);
                     }
                 }
@@ -117,6 +125,17 @@ impl TextIngest {
                     },
                     Piece::Skipped { line, reason } => stats.skip(line, reason),
                 });
+            }
+            Reader::Csv(rows, pending) => {
+                self.decoder.decode(chunk, pending);
+                if at_eof {
+                    self.decoder.finish(pending);
+                }
+                rows.feed(pending, at_eof, &mut |line, parsed| match parsed {
+                    Ok(event) => accept(stats, event, line, on_event),
+                    Err(reason) => stats.skip(line, reason),
+                });
+                pending.clear();
             }
             Reader::Json(framer) => {
                 self.decoder.decode(chunk, &mut framer.buf);
@@ -165,6 +184,7 @@ enum Sniffed {
     NeedMore,
     Xml,
     Json,
+    Csv,
     Unknown,
 }
 
@@ -179,6 +199,7 @@ fn sniff(text: &[u8], at_eof: bool) -> Sniffed {
             None if at_eof => return Sniffed::Unknown,
             None => return Sniffed::NeedMore,
             Some(b'<') => return Sniffed::Xml,
+            Some(_) if line_end.is_some_and(|end| looks_like_splunk_csv(&rest[..end])) => return Sniffed::Csv,
             Some(b'{' | b'[') => return Sniffed::Json,
             Some(b'R') if line_end.is_none() && !at_eof && rest.len() < 32 => return Sniffed::NeedMore,
             Some(_) => match line_end {

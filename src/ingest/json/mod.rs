@@ -9,7 +9,7 @@ mod cisco_nvm;
 mod evtx_dump;
 mod flat;
 pub mod frames;
-mod splunk;
+pub mod splunk;
 mod winlogbeat;
 
 use super::RawEvent;

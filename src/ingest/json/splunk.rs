@@ -39,18 +39,20 @@ pub fn events(record: &Map<String, Value>) -> Result<Parsed, String> {
 }
 
 /// One search result whose `_raw` is an event's XML.
-pub fn event(result: &Value) -> Result<RawEvent, String> {
-    let raw = result
-        .get("_raw")
-        .and_then(Value::as_str)
-        .ok_or("Splunk result without _raw")?;
+fn event(result: &Value) -> Result<RawEvent, String> {
+    let raw = result.get("_raw").and_then(Value::as_str).ok_or("Splunk result without _raw")?;
+    event_from(raw, result.get("_time").and_then(scalar), result.get("host").and_then(scalar))
+}
+
+/// An event from a result's `_raw` XML, with Splunk's `_time` and `host` beside it.
+pub fn event_from(raw: &str, time: Option<String>, host: Option<String>) -> Result<RawEvent, String> {
     if !raw.trim_start().starts_with('<') {
         return Err("Splunk result's _raw is not an XML event (only XmlWinEventLog exports are read)".into());
     }
     let mut event = xml::parse::parse_event(raw)?;
-    event.shipper_time = result.get("_time").and_then(scalar).map(|time| ("_time", time));
+    event.shipper_time = time.map(|time| ("_time", time));
     if event.computer.is_none() {
-        event.computer = result.get("host").and_then(scalar);
+        event.computer = host;
     }
     Ok(event)
 }
