@@ -27,8 +27,8 @@ use detect::Detections;
 use ingest::{Input, RawEvent};
 use normalize::{Cim, Origin, time};
 pub use report::Report;
+use report::coverage::Coverage;
 use report::{FileReport, Summary};
-use std::collections::BTreeMap;
 
 /// How many distinct users the summary lists.
 const MAX_SUMMARY_USERS: usize = 1000;
@@ -50,14 +50,7 @@ struct OpenFile {
     /// Index in the report's file list of this input's first member.
     first_member: usize,
     /// Per member of the input.
-    times: Vec<TimeTally>,
-}
-
-/// Where one member's event times came from.
-#[derive(Default)]
-struct TimeTally {
-    sources: BTreeMap<&'static str, u64>,
-    skewed: u64,
+    coverage: Vec<Coverage>,
 }
 
 impl Analyzer {
@@ -71,7 +64,7 @@ impl Analyzer {
         self.current = Some(OpenFile {
             input: Input::new(name),
             first_member: self.files.len(),
-            times: Vec::new(),
+            coverage: Vec::new(),
         });
     }
 
@@ -80,10 +73,10 @@ impl Analyzer {
         let Some(mut file) = self.current.take() else {
             return;
         };
-        let (first, times) = (file.first_member, &mut file.times);
+        let (first, coverage) = (file.first_member, &mut file.coverage);
         file.input.feed(chunk, &mut |event, member, line| {
             self.observe(
-                times,
+                coverage,
                 member,
                 event,
                 Origin {
@@ -100,10 +93,10 @@ impl Analyzer {
         let Some(file) = self.current.take() else {
             return;
         };
-        let (first, mut times) = (file.first_member, file.times);
+        let (first, mut coverage) = (file.first_member, file.coverage);
         let members = file.input.finish(&mut |event, member, line| {
             self.observe(
-                &mut times,
+                &mut coverage,
                 member,
                 event,
                 Origin {
@@ -112,14 +105,9 @@ impl Analyzer {
                 },
             )
         });
-        times.resize_with(members.len(), TimeTally::default);
-        for (member, times) in members.into_iter().zip(times) {
-            self.files.push(FileReport {
-                name: member.name,
-                ingest: member.stats,
-                time_sources: times.sources,
-                time_skew_events: times.skewed,
-            });
+        coverage.resize_with(members.len(), Coverage::default);
+        for (member, coverage) in members.into_iter().zip(coverage) {
+            self.files.push(FileReport { name: member.name, ingest: member.stats, coverage: coverage.into() });
         }
     }
 
@@ -136,20 +124,18 @@ impl Analyzer {
         report::build(self.files, self.summary, self.detections.finish())
     }
 
-    fn observe(&mut self, times: &mut Vec<TimeTally>, member: usize, event: RawEvent, origin: Origin) {
+    fn observe(&mut self, coverage: &mut Vec<Coverage>, member: usize, event: RawEvent, origin: Origin) {
         self.events += 1;
         let time = time::event_time(&event);
-        if times.len() <= member {
-            times.resize_with(member + 1, TimeTally::default);
-        }
-        let times = &mut times[member];
         if let Some(time) = &time {
-            *times.sources.entry(time.source).or_default() += 1;
-            times.skewed += u64::from(time.skewed);
             self.first = Some(self.first.map_or(time.at, |t| t.min(time.at)));
             self.last = Some(self.last.map_or(time.at, |t| t.max(time.at)));
         }
         let cim = normalize::to_cim(&event);
+        if coverage.len() <= member {
+            coverage.resize_with(member + 1, Coverage::default);
+        }
+        coverage[member].observe(&cim, time.as_ref());
         let (host, user) = match &cim {
             Cim::Process(row) => (&row.dest, &row.user),
             Cim::Traffic(row) => (&row.dvc, &row.user),

@@ -18,7 +18,7 @@ pub const UTC_TIME: &str = "UtcTime";
 pub struct EventTime {
     pub at: Timestamp,
     pub source: &'static str,
-    /// True when `_time` and Sysmon's `UtcTime` differ by more than a second.
+    /// True when Sysmon's `UtcTime` and another timestamp of the event differ by over a second.
     pub skewed: bool,
 }
 
@@ -35,7 +35,15 @@ pub fn event_time(event: &RawEvent) -> Option<EventTime> {
             let (field, value) = event.shipper_time.as_ref()?;
             parse_time(value).map(|at| (at, *field))
         })?;
-    let skewed = utc_time.is_some_and(|utc| (at.as_millisecond() - utc.as_millisecond()).abs() > 1000);
+    // A disagreement with Sysmon's own UtcTime usually means a mislabelled zone somewhere.
+    let others = [event.system_time.as_deref(), event.shipper_time.as_ref().map(|(_, value)| value.as_str())];
+    let skewed = utc_time.is_some_and(|utc| {
+        others
+            .into_iter()
+            .flatten()
+            .filter_map(parse_time)
+            .any(|other| (other.as_millisecond() - utc.as_millisecond()).abs() > 1000)
+    });
     Some(EventTime { at, source, skewed })
 }
 
@@ -84,5 +92,9 @@ mod tests {
         assert!(event_time(&event).expect("time").skewed);
         event.system_time = None;
         assert_eq!(event_time(&event).expect("time").source, UTC_TIME);
+        // A shipper's timestamp labelled Z but written in local time (UTC+9) is flagged, not used.
+        event.shipper_time = Some(("@timestamp", "2026-08-11T17:30:09.239Z".into()));
+        let time = event_time(&event).expect("time");
+        assert_eq!((time.source, time.skewed), (UTC_TIME, true));
     }
 }

@@ -3,7 +3,10 @@
 //! Per file, what was read and skipped; per finding, the output row, its annotations,
 //! risk and contributing events; across findings, risk totalled per risk object.
 
+pub mod coverage;
+
 use crate::annotate::{self, Annotations, Risk};
+use coverage::CoverageReport;
 use crate::detect::{DetectionMeta, Match, Mode, meta};
 use crate::ingest::IngestStats;
 use serde::Serialize;
@@ -32,10 +35,8 @@ pub struct FileReport {
     pub name: String,
     #[serde(flatten)]
     pub ingest: IngestStats,
-    /// How many events took `_time` from each field.
-    pub time_sources: BTreeMap<&'static str, u64>,
-    /// Events whose `_time` and `UtcTime` differ by more than a second.
-    pub time_skew_events: u64,
+    #[serde(flatten)]
+    pub coverage: CoverageReport,
 }
 
 /// Totals across every file of the analysis.

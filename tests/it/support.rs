@@ -56,9 +56,12 @@ pub fn projection(report: &Report) -> Value {
         .iter()
         .map(|file| {
             json!({
-                "name": file["name"], "format": file["format"], "encoding": file["encoding"],
-                "sysmon_events": file["sysmon_events"], "other_events": file["other_events"],
+                "name": file["name"], "format": file["format"], "container": file["container"],
+                "encoding": file["encoding"], "sysmon_events": file["sysmon_events"],
+                "flow_records": file["flow_records"], "other_events": file["other_events"],
                 "skipped_count": file["skipped_count"], "skipped": file["skipped"], "error": file["error"],
+                "time_sources": file["time_sources"], "time_skew_events": file["time_skew_events"],
+                "missing_fields": file["missing_fields"],
             })
         })
         .collect();
