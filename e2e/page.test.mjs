@@ -169,3 +169,24 @@ test("the largest shared dataset this build reads is analyzed in the page", asyn
   await assertNoTraffic(session, page);
   await session.context.close();
 });
+
+test("an archive holding two shapes shows both files' ingest reports", async () => {
+  const session = await openPage();
+  const { page } = session;
+  await drop(page, [
+    { name: "logs.tar.gz", bytes: readFileSync(caseInputs("archive_tar_gz_two_shapes")[0]) },
+    { name: "no-ofn.log", bytes: readFileSync(caseInputs("d1_missing_values_are_null")[0]) },
+  ]);
+  const rows = page.locator("table.files tbody tr");
+  assert.equal(await rows.count(), 3);
+  const cells = async (i) => (await rows.nth(i).locator("td").allTextContents()).slice(0, 4);
+  assert.deepEqual(await cells(0), ["logs.tar.gz/logs/nxlog.json", "nxlog (in gzip/tar)", "utf-8", "EID 1: 1"]);
+  assert.deepEqual(await cells(1), ["logs.tar.gz/logs/winlogbeat.json", "winlogbeat (in gzip/tar)", "utf-8", "EID 1: 1"]);
+  await page.locator("details.missing summary").click();
+  assert.match(await page.locator("details.missing").textContent(),
+    /no-ofn\.log.*no OriginalFileName in any process creation \(EID 1\) event: the HTTP detection's original_file_name=msiexec\.exe condition cannot fire/s);
+  assert.equal(await page.locator(".finding").count(), 2);
+  await page.screenshot({ path: path.join(artifacts, "page-archive.png"), fullPage: true });
+  await assertNoTraffic(session, page);
+  await session.context.close();
+});

@@ -107,7 +107,11 @@ impl Analyzer {
         });
         coverage.resize_with(members.len(), Coverage::default);
         for (member, coverage) in members.into_iter().zip(coverage) {
-            self.files.push(FileReport { name: member.name, ingest: member.stats, coverage: coverage.into() });
+            self.files.push(FileReport {
+                name: member.name,
+                ingest: member.stats,
+                coverage: coverage.into(),
+            });
         }
     }
 

@@ -25,9 +25,9 @@ function renderSummary(report) {
   const fileRows = report.files.map((file) =>
     el("tr", { class: file.error ? "file-error" : null },
       el("td", { class: "name", text: file.name }),
-      el("td", { text: file.format }),
+      el("td", { text: file.container ? `${file.format} (in ${file.container})` : file.format }),
       el("td", { text: file.encoding }),
-      el("td", { text: eventCounts(file.sysmon_events) }),
+      el("td", { text: eventCounts(file.sysmon_events) + (file.flow_records ? `; Cisco NVM flows: ${file.flow_records}` : "") }),
       el("td", { text: file.other_events }),
       el("td", { text: file.skipped_count }),
       el("td", { text: timeSources(file) })));
@@ -42,8 +42,12 @@ function renderSummary(report) {
       file.skipped.length ? el("ul", {}, file.skipped.map((skip) => el("li", {}, el("code", { text: skip.position }), ` ${skip.reason}`))) : null,
       file.skipped_count > file.skipped.length ? el("p", { text: `…and ${file.skipped_count - file.skipped.length} more skipped records.` }) : null));
 
+  const gaps = report.files.filter((f) => f.missing_fields.length > 0).map((file) =>
+    el("div", { class: "gaps" }, el("h4", { text: file.name }), el("ul", {}, file.missing_fields.map((gap) => el("li", { text: gap })))));
+
   document.getElementById("summary").replaceChildren(overview, files,
-    problems.length ? el("details", { class: "skipped" }, el("summary", { text: "What could not be read" }), problems) : "");
+    problems.length ? el("details", { class: "skipped" }, el("summary", { text: "What could not be read" }), problems) : "",
+    gaps.length ? el("details", { class: "missing" }, el("summary", { text: "What the detections cannot see in this data" }), gaps) : "");
 }
 
 function timeSources(file) {

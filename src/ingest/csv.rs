@@ -63,8 +63,11 @@ impl CsvRows {
             if input.is_empty() && !at_eof {
                 return;
             }
-            let (result, read, written, ends) =
-                self.reader.read_record(input, &mut self.fields[self.field_len..], &mut self.ends[self.end_count..]);
+            let (result, read, written, ends) = self.reader.read_record(
+                input,
+                &mut self.fields[self.field_len..],
+                &mut self.ends[self.end_count..],
+            );
             self.line += memchr::memchr_iter(b'\n', &input[..read]).count() as u64;
             input = &input[read..];
             self.field_len += written;
@@ -105,9 +108,18 @@ impl CsvRows {
             return;
         };
         if too_long {
-            return emit(line, Err(format!("CSV row larger than {} MiB skipped", MAX_RECORD_BYTES >> 20)));
+            return emit(
+                line,
+                Err(format!("CSV row larger than {} MiB skipped", MAX_RECORD_BYTES >> 20)),
+            );
         }
-        let column = |name: &str| header.iter().position(|h| h == name).and_then(|i| values.get(i)).cloned();
+        let column = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| values.get(i))
+                .cloned()
+        };
         let parsed = match column("_raw") {
             Some(raw) => json::splunk::event_from(&raw, column("_time"), column("host")),
             None => Err("CSV row without a _raw column".to_string()),
@@ -147,11 +159,15 @@ mod tests {
     #[test]
     fn quoted_multiline_raw_values() {
         let raw = "<Event><System><Provider Name=\"\"Microsoft-Windows-Sysmon\"\"/><EventID>1</EventID></System>\n<EventData><Data Name=\"\"Image\"\">C:\\cmd.exe</Data></EventData></Event>";
-        let text = format!("\"_time\",host,\"_raw\"\r\n\"2024-05-01T19:00:00.000+09:00\",W1,\"{raw}\"\r\n2024,W2,not xml\r\n");
+        let text =
+            format!("\"_time\",host,\"_raw\"\r\n\"2024-05-01T19:00:00.000+09:00\",W1,\"{raw}\"\r\n2024,W2,not xml\r\n");
         for piece in [1, 3, 64, 4096] {
             assert_eq!(
                 rows(&text, piece),
-                ["2:C:\\cmd.exe:2024-05-01T19:00:00.000+09:00", "4:error:Splunk result's _raw is not an XML event (only XmlWinEventLog exports are read)"],
+                [
+                    "2:C:\\cmd.exe:2024-05-01T19:00:00.000+09:00",
+                    "4:error:Splunk result's _raw is not an XML event (only XmlWinEventLog exports are read)"
+                ],
                 "piece {piece}"
             );
         }

@@ -1,7 +1,7 @@
 //! Reads one text file: decodes it, sniffs XML or JSON, frames records and parses them.
 
-use super::decode::TextDecoder;
 use super::csv::{CsvRows, looks_like_splunk_csv};
+use super::decode::TextDecoder;
 use super::json::frames::JsonFramer;
 use super::raw_event::Producer;
 use super::xml::frames::XmlFramer;

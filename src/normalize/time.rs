@@ -36,7 +36,10 @@ pub fn event_time(event: &RawEvent) -> Option<EventTime> {
             parse_time(value).map(|at| (at, *field))
         })?;
     // A disagreement with Sysmon's own UtcTime usually means a mislabelled zone somewhere.
-    let others = [event.system_time.as_deref(), event.shipper_time.as_ref().map(|(_, value)| value.as_str())];
+    let others = [
+        event.system_time.as_deref(),
+        event.shipper_time.as_ref().map(|(_, value)| value.as_str()),
+    ];
     let skewed = utc_time.is_some_and(|utc| {
         others
             .into_iter()

@@ -24,22 +24,54 @@ struct Need {
 }
 
 const PROCESS_NEEDS: [Need; 6] = [
-    Need { field: "parent_process_name", raw: "ParentImage", consequence: "the discovery-command detection cannot fire" },
-    Need { field: "process_name", raw: "Image", consequence: "neither detection can match a process" },
+    Need {
+        field: "parent_process_name",
+        raw: "ParentImage",
+        consequence: "the discovery-command detection cannot fire",
+    },
+    Need {
+        field: "process_name",
+        raw: "Image",
+        consequence: "neither detection can match a process",
+    },
     Need {
         field: "original_file_name",
         raw: "OriginalFileName",
         consequence: "the HTTP detection's original_file_name=msiexec.exe condition cannot fire; rows show null",
     },
-    Need { field: "process_id", raw: "ProcessId", consequence: "the HTTP detection's join on process_id cannot match" },
-    Need { field: "user", raw: "User", consequence: "user is null in rows and in the user risk object" },
-    Need { field: "process", raw: "CommandLine", consequence: "process (the command line) is null in rows" },
+    Need {
+        field: "process_id",
+        raw: "ProcessId",
+        consequence: "the HTTP detection's join on process_id cannot match",
+    },
+    Need {
+        field: "user",
+        raw: "User",
+        consequence: "user is null in rows and in the user risk object",
+    },
+    Need {
+        field: "process",
+        raw: "CommandLine",
+        consequence: "process (the command line) is null in rows",
+    },
 ];
 
 const TRAFFIC_NEEDS: [Need; 3] = [
-    Need { field: "dest_port", raw: "DestinationPort", consequence: "the HTTP detection cannot select ports 80/443" },
-    Need { field: "traffic_process_id", raw: "ProcessId", consequence: "the HTTP detection's join on process_id cannot match" },
-    Need { field: "dest_ip", raw: "DestinationIp", consequence: "dest_ip is null in rows" },
+    Need {
+        field: "dest_port",
+        raw: "DestinationPort",
+        consequence: "the HTTP detection cannot select ports 80/443",
+    },
+    Need {
+        field: "traffic_process_id",
+        raw: "ProcessId",
+        consequence: "the HTTP detection's join on process_id cannot match",
+    },
+    Need {
+        field: "dest_ip",
+        raw: "DestinationIp",
+        consequence: "dest_ip is null in rows",
+    },
 ];
 
 impl Coverage {
@@ -82,7 +114,12 @@ impl Coverage {
                 if have == 0 {
                     gaps.push(format!("no {} in any {kind} event: {}", need.raw, need.consequence));
                 } else if have < events {
-                    gaps.push(format!("{} missing in {} of {events} {kind} events: {}", need.raw, events - have, need.consequence));
+                    gaps.push(format!(
+                        "{} missing in {} of {events} {kind} events: {}",
+                        need.raw,
+                        events - have,
+                        need.consequence
+                    ));
                 }
             }
         };
@@ -141,7 +178,13 @@ mod tests {
             process: Some("b".into()),
             ..ProcessRow::default()
         };
-        coverage.observe(&Cim::Process(ProcessRow { user: Some("u".into()), ..row.clone() }), None);
+        coverage.observe(
+            &Cim::Process(ProcessRow {
+                user: Some("u".into()),
+                ..row.clone()
+            }),
+            None,
+        );
         coverage.observe(&Cim::Process(row), None);
         assert_eq!(
             coverage.missing_fields(),

@@ -6,9 +6,9 @@
 pub mod coverage;
 
 use crate::annotate::{self, Annotations, Risk};
-use coverage::CoverageReport;
 use crate::detect::{DetectionMeta, Match, Mode, meta};
 use crate::ingest::IngestStats;
+use coverage::CoverageReport;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};

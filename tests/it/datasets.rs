@@ -448,5 +448,8 @@ fn nxlog_process_ids_are_sysmons_not_nxlogs() {
     input.feed(&bytes, &mut check);
     input.finish(&mut check);
     assert_eq!(checked, 324);
-    assert!(differs > 300, "NXLog's own ProcessID differs from Sysmon's in {differs} of 324 events");
+    assert!(
+        differs > 300,
+        "NXLog's own ProcessID differs from Sysmon's in {differs} of 324 events"
+    );
 }

@@ -119,10 +119,20 @@ fn d2_joins_across_files_of_one_analysis() {
 #[test]
 fn every_shape_gives_the_same_finding_and_ignores_other_providers() {
     let shapes = [
+        "archive_gzip",
+        "archive_tar_gz_two_shapes",
+        "archive_zip_nested_gzip",
+        "format_ecs",
         "format_evtx_dump_json",
         "format_evtx_dump_jsonl",
         "format_nxlog",
         "format_otrf",
+        "format_otrf_eventdata_xml",
+        "format_powershell",
+        "format_splunk_export_csv",
+        "format_splunk_export_json",
+        "format_winlogbeat6",
+        "format_winlogbeat7_raw",
         "format_xml_events_utf16le",
         "format_xml_lines",
         "format_xml_lines_utf16be",
@@ -132,21 +142,98 @@ fn every_shape_gives_the_same_finding_and_ignores_other_providers() {
     assert_eq!(reference.len(), 1);
     for shape in shapes {
         let report = analyze_case(shape);
-        assert_eq!(
-            report.files[0].ingest.other_events, 2,
-            "{shape}: Security records are counted"
-        );
-        let found: Vec<_> = report.findings.iter().filter(|f| f.detection_id == D1).collect();
-        assert_eq!(found.len(), 1, "{shape}");
-        let mut row = found[0].row.clone();
-        let mut expected = reference[0].row.clone();
-        // Flat shapes carry no System block: _time falls back to UtcTime (millisecond precision).
-        for row in [&mut row, &mut expected] {
-            row.remove("firstTime");
-            row.remove("lastTime");
+        for file in &report.files {
+            assert_eq!(
+                file.ingest.other_events, 2,
+                "{shape}: the Security events are counted, not matched"
+            );
         }
-        assert_eq!(row, expected, "{shape}");
-        assert_eq!(found[0].row["firstTime"], "2024-05-01T10:00:00", "{shape}");
+        let found: Vec<_> = report.findings.iter().filter(|f| f.detection_id == D1).collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "{shape}: one row, even when two files hold the same event"
+        );
+        let mut expected = reference[0].row.clone();
+        // An archive of two shapes holds the event twice: one row, counted twice, as one index would.
+        expected["count"] = report.files.len().into();
+        assert_eq!(found[0].row, expected, "{shape}");
+    }
+    // EventData-only exports carry no Computer: the same row, with dest null.
+    let found = findings("format_eventdata_json", D1);
+    let mut expected = reference[0].row.clone();
+    expected["dest"] = "null".into();
+    assert_eq!(found[0].row, expected);
+}
+
+#[test]
+fn winlogbeat6_endpoint_and_user_are_the_events_not_the_shippers() {
+    let found = findings("format_winlogbeat6", D1);
+    assert_eq!(
+        field(&found[0], "dest"),
+        "WS-01",
+        "not the collector's host.name WECserver"
+    );
+    assert_eq!(
+        field(&found[0], "user"),
+        "CORP\\alice",
+        "Sysmon's User, not the top-level Security principal"
+    );
+}
+
+#[test]
+fn nxlog_process_id_recovered_from_the_message_lets_the_join_match() {
+    let found = findings("trap_nxlog_processid_only_in_message", D2);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        field(&found[0], "process_id"),
+        "4242",
+        "Sysmon's ProcessId, not NXLog's ProcessID 2468"
+    );
+}
+
+#[test]
+fn destination_hostname_dash_means_absent() {
+    let found = findings("d2_join_across_files", D2);
+    assert_eq!(field(&found[0], "dest"), "203.0.113.7");
+}
+
+#[test]
+fn cisco_nvm_flows_are_a_network_source_for_d2() {
+    let report = analyze_case("d2_cisco_nvm_flow");
+    assert_eq!(report.files[1].ingest.flow_records, 2);
+    let found: Vec<_> = report.findings.iter().filter(|f| f.detection_id == D2).collect();
+    assert_eq!(found.len(), 1, "the 8443 flow is not a port of the search");
+    assert_eq!(field(found[0], "dest"), "evil.example");
+    assert_eq!(field(found[0], "dest_port"), "443");
+    assert_eq!(field(found[0], "process_id"), "4242");
+}
+
+#[test]
+fn fractional_seconds_of_any_length_parse() {
+    let found = findings("trap_fractional_second_digits", D1);
+    let times: Vec<&str> = found.iter().map(|f| field(f, "firstTime")).collect();
+    assert_eq!(
+        times,
+        [
+            "2024-05-01T10:30:01",
+            "2024-05-01T10:30:02",
+            "2024-05-01T10:30:03",
+            "2024-05-01T10:30:04",
+            "2024-05-01T10:30:05"
+        ]
+    );
+}
+
+#[test]
+fn zoneless_and_mislabelled_shipper_times_are_flagged_not_used() {
+    let report = analyze_case("trap_zoneless_and_mislabelled_times");
+    for file in &report.files {
+        assert_eq!(file.coverage.time_sources.get("UtcTime"), Some(&1), "{}", file.name);
+        assert_eq!(file.coverage.time_skew_events, 1, "{}: 9 hours off UtcTime", file.name);
+    }
+    for finding in &report.findings {
+        assert_eq!(field(finding, "firstTime"), "2024-05-01T10:00:00");
     }
 }
 

@@ -40,8 +40,15 @@ pub fn events(record: &Map<String, Value>) -> Result<Parsed, String> {
 
 /// One search result whose `_raw` is an event's XML.
 fn event(result: &Value) -> Result<RawEvent, String> {
-    let raw = result.get("_raw").and_then(Value::as_str).ok_or("Splunk result without _raw")?;
-    event_from(raw, result.get("_time").and_then(scalar), result.get("host").and_then(scalar))
+    let raw = result
+        .get("_raw")
+        .and_then(Value::as_str)
+        .ok_or("Splunk result without _raw")?;
+    event_from(
+        raw,
+        result.get("_time").and_then(scalar),
+        result.get("host").and_then(scalar),
+    )
 }
 
 /// An event from a result's `_raw` XML, with Splunk's `_time` and `host` beside it.
