@@ -71,6 +71,10 @@ pub enum Layer {
     Gzip(Box<Gzip>),
     Tar(Box<Tar>),
     Zip(Box<Zip>),
+    /// A format recognised but not read; its bytes are only counted.
+    Refused {
+        member: usize,
+    },
     Closed,
 }
 
@@ -100,6 +104,7 @@ impl Layer {
             Layer::Gzip(gzip) => gzip.feed(chunk, sink),
             Layer::Tar(tar) => tar.feed(chunk, sink),
             Layer::Zip(zip) => zip.feed(chunk, sink),
+            Layer::Refused { member } => sink.members[*member].stats.bytes += chunk.len() as u64,
             Layer::Closed => {}
         }
     }
@@ -118,7 +123,7 @@ impl Layer {
             Layer::Gzip(mut gzip) => gzip.finish(sink),
             Layer::Tar(mut tar) => tar.finish(sink),
             Layer::Zip(mut zip) => zip.finish(sink),
-            Layer::Start { .. } | Layer::Closed => {}
+            Layer::Start { .. } | Layer::Refused { .. } | Layer::Closed => {}
         }
     }
 
@@ -137,24 +142,18 @@ impl Layer {
         let refuse = |sink: &mut Sink<'_>, reason: String| {
             let member = sink.add_member(&name, &container);
             sink.members[member].stats.format = "unsupported";
-            sink.members[member].stats.bytes = head.len() as u64;
             sink.members[member].stats.error = Some(reason);
+            Layer::Refused { member }
         };
         *self = match kind {
-            Some(kind @ ("EVTX" | "7-Zip")) => {
-                refuse(
-                    sink,
-                    format!("{kind} files are not read yet; export the events as XML or JSON"),
-                );
-                Layer::Closed
-            }
-            Some(kind) if depth >= MAX_CONTAINER_DEPTH => {
-                refuse(
-                    sink,
-                    format!("a {kind} archive nested this deep is not opened (one level of nesting is read)"),
-                );
-                Layer::Closed
-            }
+            Some(kind @ ("EVTX" | "7-Zip")) => refuse(
+                sink,
+                format!("{kind} files are not read yet; export the events as XML or JSON"),
+            ),
+            Some(kind) if depth >= MAX_CONTAINER_DEPTH => refuse(
+                sink,
+                format!("a {kind} archive nested this deep is not opened (one level of nesting is read)"),
+            ),
             Some("gzip") => Layer::Gzip(Box::new(Gzip::new(name, container, depth, sink))),
             Some("tar") => Layer::Tar(Box::new(Tar::new(name, container, depth, sink))),
             Some(_) => Layer::Zip(Box::new(Zip::new(name, container, depth, sink))),
