@@ -42,7 +42,12 @@ pub fn event(record: &Map<String, Value>) -> Option<Parsed> {
             event.fill(&name, Some(value));
         }
     }
-    recover_from_message(&mut event, record);
+    // NXLog's own `ProcessID` takes the place of Sysmon's `ProcessId` (its field names
+    // ignore case); parsing every Message would cost more than the rest of the record.
+    let lost_to_nxlog = record.contains_key("ProcessID") && event.get("ProcessId").is_none();
+    if event.is_sysmon() && (lost_to_nxlog || event.get("UtcTime").is_none()) {
+        recover_from_message(&mut event, record);
+    }
     let has_source = event.provider.is_some() || event.channel.is_some();
     if !has_source && event.get("UtcTime").is_some() {
         event.producer = Producer::Sysmon;
