@@ -191,26 +191,56 @@ fn print_csv(report: &Report, out: &mut impl Write) -> Result<()> {
 fn print_table(report: &Report, out: &mut impl Write) -> Result<()> {
     writeln!(out, "Files")?;
     for file in &report.files {
-        let events: Vec<String> = file
-            .ingest
+        let ingest = &file.ingest;
+        let mut events: Vec<String> = ingest
             .sysmon_events
             .iter()
             .map(|(id, n)| format!("EID {id}: {n}"))
             .collect();
+        if ingest.flow_records > 0 {
+            events.push(format!("Cisco NVM flows: {}", ingest.flow_records));
+        }
+        let container = ingest
+            .container
+            .as_ref()
+            .map(|c| format!(" in {c}"))
+            .unwrap_or_default();
+        let encoding = serde_json::to_value(ingest.encoding)?;
         writeln!(
             out,
-            "  {}  [{}, {}]  {}  other: {}  skipped: {}",
+            "  {}  [{}{container}, {}]  {}  other: {}  skipped: {}",
             file.name,
-            file.ingest.format,
-            serde_json::to_value(file.ingest.encoding)?.as_str().unwrap_or_default(),
+            ingest.format,
+            encoding.as_str().unwrap_or_default(),
             if events.is_empty() {
                 "no Sysmon events".to_string()
             } else {
                 events.join(", ")
             },
-            file.ingest.other_events,
-            file.ingest.skipped_count
+            ingest.other_events,
+            ingest.skipped_count
         )?;
+        if let Some(error) = &ingest.error {
+            writeln!(out, "      not read: {error}")?;
+        }
+        let sources: Vec<String> = file
+            .coverage
+            .time_sources
+            .iter()
+            .map(|(field, n)| format!("{field} ({n})"))
+            .collect();
+        if !sources.is_empty() {
+            let skew = file.coverage.time_skew_events;
+            let skew = if skew > 0 {
+                format!("; {skew} events disagree with UtcTime by over 1 s")
+            } else {
+                String::new()
+            };
+            writeln!(out, "      _time from {}{skew}", sources.join(", "))?;
+        }
+        for gap in &file.coverage.missing_fields {
+            writeln!(out, "      cannot see: {gap}")?;
+        }
     }
     writeln!(out)?;
     if report.findings.is_empty() {
