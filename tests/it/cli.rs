@@ -120,7 +120,13 @@ fn table_prints_each_files_ingest_report() {
     args.extend(case_args("d1_missing_values_are_null"));
     let output = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("logs.tar.gz/logs/nxlog.json  [nxlog in gzip/tar, utf-8]  EID 1: 1  other: 2"), "{stdout}");
+    assert!(
+        stdout.contains("logs.tar.gz/logs/nxlog.json  [nxlog in gzip/tar, utf-8]  EID 1: 1  other: 2"),
+        "{stdout}"
+    );
     assert!(stdout.contains("_time from UtcTime (1)"), "{stdout}");
-    assert!(stdout.contains("cannot see: no OriginalFileName in any process creation (EID 1) event"), "{stdout}");
+    assert!(
+        stdout.contains("cannot see: no OriginalFileName in any process creation (EID 1) event"),
+        "{stdout}"
+    );
 }
