@@ -58,6 +58,14 @@ impl Analyzer {
         Self::default()
     }
 
+    /// An analysis whose hardened readings use `options` (e.g. the user's discovery list).
+    pub fn with_options(options: detect::Options) -> Self {
+        Self {
+            detections: Detections::new(options),
+            ..Self::default()
+        }
+    }
+
     /// Starts a new file (a log, or an archive of logs); a file still open is ended first.
     pub fn begin_file(&mut self, name: &str) {
         self.end_file();

@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use sysmon_lens::detect::Mode;
 use sysmon_lens::{Analyzer, Report};
 
 /// Files are read in slices of this size, as the page reads them.
@@ -256,20 +257,27 @@ fn print_table(report: &Report, out: &mut impl Write) -> Result<()> {
         if findings.is_empty() {
             continue;
         }
+        let count = |mode: Mode| findings.iter().filter(|f| f.mode == mode).count();
+        let (published, hardened) = (count(Mode::AsPublished), count(Mode::Hardened));
         writeln!(
             out,
-            "{} ({}, {} finding{})",
-            detection.name,
-            detection.kind,
-            findings.len(),
-            if findings.len() == 1 { "" } else { "s" }
+            "{} ({}): {published} as published, {hardened} hardened",
+            detection.name, detection.kind
         )?;
         for finding in findings {
+            let mode = if finding.mode == Mode::AsPublished {
+                "as published"
+            } else {
+                "hardened"
+            };
             writeln!(
                 out,
-                "  [{} {}] {}",
+                "  [{} {}, {mode}] {}",
                 finding.risk.severity, finding.risk.score, finding.risk.message
             )?;
+            for note in &finding.explanation.notes {
+                writeln!(out, "    note   {note}")?;
+            }
             let width = finding.row.keys().map(String::len).max().unwrap_or(0);
             for (key, value) in &finding.row {
                 writeln!(out, "    {key:width$}  {}", text(Some(value)))?;

@@ -1,12 +1,16 @@
-//! Detect: the two published searches, fed one event at a time.
+//! Detect: the two searches, as published and hardened, fed one event at a time.
 //!
 //! Each detection keeps only what its search needs (matching process rows, candidate
 //! connections) and turns it into output rows at [`Detections::finish`], so the input
-//! never has to be held. Rows are shaped exactly as the SPL prints them.
+//! never has to be held. Published rows are shaped exactly as the SPL prints them;
+//! hardened rows say what the SPL means, and every row says why it matched.
 
+pub mod discovery_programs;
 pub mod meta;
 pub mod msiexec_http_network;
+pub mod msiexec_http_network_hardened;
 pub mod msiexec_spawn_discovery;
+pub mod msiexec_spawn_discovery_hardened;
 
 use crate::ingest::RawEvent;
 use crate::normalize::{Cim, EventTime, Origin};
@@ -23,6 +27,8 @@ pub struct Evidence {
     pub origin: Origin,
     pub event_id: u32,
     pub time: Option<String>,
+    /// The field `_time` came from.
+    pub time_source: Option<&'static str>,
     pub fields: Vec<(String, String)>,
 }
 
@@ -37,6 +43,7 @@ impl Evidence {
             origin,
             event_id: event.event_id.unwrap_or_default(),
             time: time.map(|t| t.at.to_string()),
+            time_source: time.map(|t| t.source),
             fields,
         }
     }
@@ -47,9 +54,19 @@ impl Evidence {
 pub struct Match {
     pub detection: &'static DetectionMeta,
     pub mode: Mode,
-    /// The SPL's output fields, in its order, with its names.
+    /// The output fields, in the SPL's order, with its names.
     pub row: Map<String, Value>,
     pub evidence: Vec<Evidence>,
+    pub why: Why,
+}
+
+/// Why a row matched, and how the two readings differ on it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Why {
+    /// Each condition of the search, as this row met it.
+    pub conditions: Vec<String>,
+    /// Where the published and hardened readings part, for this row.
+    pub notes: Vec<String>,
 }
 
 /// Which reading of a detection produced a row.
@@ -58,30 +75,65 @@ pub struct Match {
 pub enum Mode {
     /// Faithful to the published SPL, quirks included.
     AsPublished,
+    /// What the SPL means, without its quirks.
+    Hardened,
 }
 
-/// Both detections' state across every file of one analysis.
+/// What a user may change about the hardened readings.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Options {
+    pub discovery_programs: Vec<discovery_programs::DiscoveryProgram>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            discovery_programs: discovery_programs::default_programs(),
+        }
+    }
+}
+
+/// Both detections' state, in both readings, across every file of one analysis.
 #[derive(Default)]
 pub struct Detections {
     spawn_discovery: msiexec_spawn_discovery::SpawnDiscovery,
+    spawn_discovery_hardened: msiexec_spawn_discovery_hardened::SpawnDiscoveryHardened,
     http_network: msiexec_http_network::HttpFromMsiexec,
+    http_network_hardened: msiexec_http_network_hardened::HttpFromMsiexecHardened,
 }
 
 impl Detections {
+    pub fn new(options: Options) -> Self {
+        Self {
+            spawn_discovery_hardened: msiexec_spawn_discovery_hardened::SpawnDiscoveryHardened::new(
+                options.discovery_programs,
+            ),
+            ..Self::default()
+        }
+    }
+
     pub fn observe(&mut self, event: &RawEvent, cim: &Cim, time: Option<&EventTime>, origin: Origin) {
         match cim {
             Cim::Process(row) => {
                 self.spawn_discovery.observe(row, event, time, origin);
+                self.spawn_discovery_hardened.observe(row, event, time, origin);
                 self.http_network.observe_process(row, event, time, origin);
+                self.http_network_hardened.observe_process(row, event, time, origin);
             }
-            Cim::Traffic(row) => self.http_network.observe_traffic(row, event, time, origin),
+            Cim::Traffic(row) => {
+                self.http_network.observe_traffic(row, event, time, origin);
+                self.http_network_hardened.observe_traffic(row, event, time, origin);
+            }
             Cim::Other => {}
         }
     }
 
+    /// Published rows first, then hardened ones, per detection.
     pub fn finish(self) -> Vec<Match> {
         let mut matches = self.spawn_discovery.finish();
+        matches.extend(self.spawn_discovery_hardened.finish());
         matches.extend(self.http_network.finish());
+        matches.extend(self.http_network_hardened.finish());
         matches
     }
 }

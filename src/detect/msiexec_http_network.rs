@@ -13,7 +13,7 @@
 //! buckets.
 
 use super::meta::{DetectionMeta, HTTP_FROM_MSIEXEC};
-use super::{Evidence, Match, Mode, fill_null, keep_evidence, same, splunk_order};
+use super::{Evidence, Match, Mode, Why, fill_null, keep_evidence, same, splunk_order};
 use crate::ingest::RawEvent;
 use crate::normalize::time::ctime;
 use crate::normalize::{EventTime, Origin, ProcessRow, TrafficRow};
@@ -77,8 +77,9 @@ type TrafficKey = [String; 19];
 #[derive(Default)]
 pub struct HttpFromMsiexec {
     processes: BTreeMap<ProcessKey, Vec<Evidence>>,
-    /// process_id → the smallest traffic row (in tstats' sorted order) with its events.
-    first_traffic: HashMap<String, (TrafficKey, Vec<Evidence>)>,
+    /// process_id → the smallest traffic row (in tstats' sorted order) with its events,
+    /// and how many distinct traffic rows that process_id had.
+    first_traffic: HashMap<String, (TrafficKey, Vec<Evidence>, u64)>,
 }
 
 impl HttpFromMsiexec {
@@ -151,17 +152,18 @@ impl HttpFromMsiexec {
         .map(fill_null);
         match self.first_traffic.entry(key[TRAFFIC_BY.len() - 1].clone()) {
             Entry::Vacant(slot) => {
-                slot.insert((key, vec![Evidence::of(event, time, origin)]));
+                slot.insert((key, vec![Evidence::of(event, time, origin)], 1));
             }
             Entry::Occupied(mut slot) => {
-                let (kept, evidence) = slot.get_mut();
+                let (kept, evidence, rows) = slot.get_mut();
                 match splunk_order(&key, kept) {
                     std::cmp::Ordering::Less => {
                         *kept = key;
                         *evidence = vec![Evidence::of(event, time, origin)];
+                        *rows += 1;
                     }
                     std::cmp::Ordering::Equal if key == *kept => keep_evidence(evidence, event, time, origin),
-                    _ => {}
+                    _ => *rows += 1,
                 }
             }
         }
@@ -182,7 +184,8 @@ impl HttpFromMsiexec {
         let mut matches = Vec::new();
         for ((second, fields), process_evidence) in processes {
             let pid = process_field(fields, "process_id");
-            let Some((traffic, traffic_evidence)) = pid.as_str().and_then(|pid| self.first_traffic.get(pid)) else {
+            let Some((traffic, traffic_evidence, rows)) = pid.as_str().and_then(|pid| self.first_traffic.get(pid))
+            else {
                 continue;
             };
             let mut row = Map::new();
@@ -205,15 +208,88 @@ impl HttpFromMsiexec {
                 .chain(traffic_evidence.iter())
                 .cloned()
                 .collect();
+            let why = why(fields, traffic, traffic_evidence, *rows);
             matches.push(Match {
                 detection: Self::meta(),
                 mode: Mode::AsPublished,
                 row,
                 evidence,
+                why,
             });
         }
         matches
     }
+}
+
+/// The published row's conditions, and where the published join parts from what it means.
+fn why(process: &[String; 20], traffic: &TrafficKey, traffic_evidence: &[Evidence], rows: u64) -> Why {
+    let process_field = |name: &str| {
+        PROCESS_BY
+            .iter()
+            .position(|by| *by == name)
+            .map_or("null", |at| process[at].as_str())
+    };
+    let traffic_field = |name: &str| {
+        TRAFFIC_BY
+            .iter()
+            .position(|by| *by == name)
+            .map_or("null", |at| traffic[at].as_str())
+    };
+    let (pid, name, host) = (
+        process_field("process_id"),
+        process_field("process_name"),
+        process_field("dest"),
+    );
+    let msiexec = if name.eq_ignore_ascii_case("msiexec.exe") {
+        format!("process_name {name} = msiexec.exe")
+    } else {
+        format!(
+            "original_file_name {} = msiexec.exe",
+            process_field("original_file_name")
+        )
+    };
+    let conditions = vec![
+        msiexec,
+        format!(
+            "a connection to port {} has process_id {pid} (join process_id)",
+            traffic_field("dest_port")
+        ),
+    ];
+    let mut notes = Vec::new();
+    let app = traffic_field("app")
+        .rsplit(['\\', '/'])
+        .next()
+        .unwrap_or("null")
+        .to_string();
+    let connection_guid = traffic_evidence
+        .first()
+        .and_then(|e| e.fields.iter().find(|(k, _)| k == "ProcessGuid"))
+        .map(|(_, v)| v.as_str());
+    let process_guid = process_field("process_guid");
+    if !traffic_field("dvc").eq_ignore_ascii_case(host) {
+        notes.push(format!(
+            "published: joined on pid {pid} only — this connection came from {app} on {}, not from {name} on {host}",
+            traffic_field("dvc")
+        ));
+    } else if connection_guid.is_some_and(|guid| process_guid != "null" && !guid.eq_ignore_ascii_case(process_guid))
+        || !app.eq_ignore_ascii_case(name)
+    {
+        notes.push(format!(
+            "published: joined on pid {pid} only — this connection came from another process with that pid ({app}), not from this {name}"
+        ));
+    }
+    notes.push(format!(
+        "published: dest {} and user {} come from the connection (join overwrite=true); the endpoint is {host}",
+        traffic_field("dest"),
+        traffic_field("user")
+    ));
+    if rows > 1 {
+        notes.push(format!(
+            "published: one connection kept (join max=1); {} other connections to 80/443 with pid {pid} are not shown",
+            rows - 1
+        ));
+    }
+    Why { conditions, notes }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! distinct combination, missing values filled with "null" so the row is kept.
 
 use super::meta::{DetectionMeta, SPAWN_DISCOVERY};
-use super::{Evidence, Match, Mode, fill_null, keep_evidence, same, splunk_order};
+use super::{Evidence, Match, Mode, Why, fill_null, keep_evidence, same, splunk_order};
 use crate::ingest::RawEvent;
 use crate::normalize::time::ctime;
 use crate::normalize::{EventTime, Origin, ProcessRow};
@@ -34,35 +34,31 @@ const GROUP_BY: [&str; 8] = [
     "parent_process_id",
 ];
 
-#[derive(Default)]
 struct Group {
     count: u64,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     evidence: Vec<Evidence>,
+    why: Why,
 }
 
-/// Rows grouped as tstats groups them.
+/// Rows grouped as tstats groups them; shared by both readings, which differ only in
+/// which processes they let in.
 #[derive(Default)]
-pub struct SpawnDiscovery {
+pub struct Rows {
     groups: BTreeMap<[String; 8], Group>,
 }
 
-impl SpawnDiscovery {
-    pub fn meta() -> &'static DetectionMeta {
-        &SPAWN_DISCOVERY
-    }
-
-    /// The published `where` clause.
-    pub fn matches(row: &ProcessRow) -> bool {
-        same(&row.parent_process_name, "msiexec.exe")
-            && DISCOVERY_CHILDREN.iter().any(|child| same(&row.process_name, child))
-    }
-
-    pub fn observe(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
-        if !Self::matches(row) {
-            return;
-        }
+impl Rows {
+    /// Counts a matching process; `why` is asked for only when its row is new.
+    pub fn add(
+        &mut self,
+        row: &ProcessRow,
+        event: &RawEvent,
+        time: Option<&EventTime>,
+        origin: Origin,
+        why: impl FnOnce() -> Why,
+    ) {
         let key = [
             &row.dest,
             &row.user,
@@ -74,7 +70,13 @@ impl SpawnDiscovery {
             &row.parent_process_id,
         ]
         .map(fill_null);
-        let group = self.groups.entry(key).or_default();
+        let group = self.groups.entry(key).or_insert_with(|| Group {
+            count: 0,
+            first: None,
+            last: None,
+            evidence: Vec::new(),
+            why: why(),
+        });
         group.count += 1;
         if let Some(time) = time {
             group.first = Some(group.first.map_or(time.at, |first| first.min(time.at)));
@@ -83,7 +85,7 @@ impl SpawnDiscovery {
         keep_evidence(&mut group.evidence, event, time, origin);
     }
 
-    pub fn finish(self) -> Vec<Match> {
+    pub fn finish(self, mode: Mode) -> Vec<Match> {
         let mut groups: Vec<_> = self.groups.into_iter().collect();
         groups.sort_by(|(a, _), (b, _)| splunk_order(a, b));
         groups
@@ -98,13 +100,55 @@ impl SpawnDiscovery {
                 row.insert("firstTime".into(), group.first.map_or(Value::Null, |t| ctime(t).into()));
                 row.insert("lastTime".into(), group.last.map_or(Value::Null, |t| ctime(t).into()));
                 Match {
-                    detection: Self::meta(),
-                    mode: Mode::AsPublished,
+                    detection: &SPAWN_DISCOVERY,
+                    mode,
                     row,
                     evidence: group.evidence,
+                    why: group.why,
                 }
             })
             .collect()
+    }
+}
+
+/// The published reading.
+#[derive(Default)]
+pub struct SpawnDiscovery {
+    rows: Rows,
+}
+
+impl SpawnDiscovery {
+    pub fn meta() -> &'static DetectionMeta {
+        &SPAWN_DISCOVERY
+    }
+
+    /// The published `where` clause.
+    pub fn matches(row: &ProcessRow) -> bool {
+        same(&row.parent_process_name, "msiexec.exe")
+            && DISCOVERY_CHILDREN.iter().any(|child| same(&row.process_name, child))
+    }
+
+    pub fn observe(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+        if Self::matches(row) {
+            self.rows.add(row, event, time, origin, || Why {
+                conditions: vec![
+                    format!(
+                        "parent_process_name {} = msiexec.exe",
+                        fill_null(&row.parent_process_name)
+                    ),
+                    format!(
+                        "process_name {} is one of {}",
+                        fill_null(&row.process_name),
+                        DISCOVERY_CHILDREN.join(", ")
+                    ),
+                ],
+                notes: Vec::new(),
+            });
+        }
+    }
+
+    pub fn finish(self) -> Vec<Match> {
+        self.rows.finish(Mode::AsPublished)
     }
 }
 

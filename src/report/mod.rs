@@ -64,7 +64,29 @@ pub struct Finding {
     pub row: Map<String, Value>,
     pub risk: Risk,
     pub annotations: Annotations,
+    pub explanation: Explanation,
     pub events: Vec<EventRef>,
+}
+
+/// Why a finding fired: the conditions it met, where each output field came from,
+/// and where the published and hardened readings part.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub conditions: Vec<String>,
+    pub notes: Vec<String>,
+    /// The field `_time` (and so firstTime/lastTime) came from.
+    pub time_source: Option<&'static str>,
+    pub provenance: Vec<Provenance>,
+}
+
+/// One output field traced back to the raw event field it was mapped from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    pub field: String,
+    /// "EventID 1" or "EventID 3": which of the finding's events holds the raw field.
+    pub event: String,
+    pub raw_field: &'static str,
+    pub raw_value: Option<String>,
 }
 
 /// A contributing event: its file, position and raw fields.
@@ -150,6 +172,7 @@ pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>) 
 
 fn finding(found: Match, files: &[FileReport]) -> Finding {
     let meta = found.detection;
+    let explanation = explain(&found);
     let events = found
         .evidence
         .into_iter()
@@ -176,6 +199,7 @@ fn finding(found: Match, files: &[FileReport]) -> Finding {
         mode: found.mode,
         risk: annotate::risk(meta, &found.row),
         annotations: annotate::annotations(meta),
+        explanation,
         row: found.row,
         events,
     }
@@ -203,4 +227,77 @@ fn risk_totals(findings: &[Finding]) -> Vec<RiskTotal> {
         .collect();
     totals.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.object.cmp(&b.object)));
     totals
+}
+
+/// Which raw field each output field is mapped from, and in which of the events.
+fn provenance_table(found: &Match) -> &'static [(&'static str, u32, &'static str)] {
+    const PROCESS: [(&str, u32, &str); 8] = [
+        ("dest", 1, "Computer"),
+        ("user", 1, "User"),
+        ("parent_process_name", 1, "ParentImage"),
+        ("process_name", 1, "Image"),
+        ("original_file_name", 1, "OriginalFileName"),
+        ("process", 1, "CommandLine"),
+        ("process_id", 1, "ProcessId"),
+        ("parent_process_id", 1, "ParentProcessId"),
+    ];
+    const HTTP_PUBLISHED: [(&str, u32, &str); 10] = [
+        ("user", 3, "User"),
+        ("dest", 3, "DestinationHostname"),
+        ("parent_process_name", 1, "ParentImage"),
+        ("process_name", 1, "Image"),
+        ("process_path", 1, "Image"),
+        ("process", 1, "CommandLine"),
+        ("process_id", 1, "ProcessId"),
+        ("dest_port", 3, "DestinationPort"),
+        ("dest_ip", 3, "DestinationIp"),
+        ("_time", 1, "UtcTime"),
+    ];
+    const HTTP_HARDENED: [(&str, u32, &str); 11] = [
+        ("user", 1, "User"),
+        ("dest", 1, "Computer"),
+        ("parent_process_name", 1, "ParentImage"),
+        ("process_name", 1, "Image"),
+        ("process_path", 1, "Image"),
+        ("process", 1, "CommandLine"),
+        ("process_id", 1, "ProcessId"),
+        ("dest_port", 3, "DestinationPort"),
+        ("dest_ip", 3, "DestinationIp"),
+        ("dest_host", 3, "DestinationHostname"),
+        ("_time", 3, "UtcTime"),
+    ];
+    match (found.detection.id == meta::SPAWN_DISCOVERY.id, found.mode) {
+        (true, _) => &PROCESS,
+        (false, Mode::AsPublished) => &HTTP_PUBLISHED,
+        (false, Mode::Hardened) => &HTTP_HARDENED,
+    }
+}
+
+fn explain(found: &Match) -> Explanation {
+    let first_of = |event_id: u32| found.evidence.iter().find(|e| e.event_id == event_id);
+    let provenance = provenance_table(found)
+        .iter()
+        .filter_map(|&(field, event_id, raw_field)| {
+            let event = first_of(event_id)?;
+            let raw = |name: &str| event.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            // The published dest is DestinationHostname, or DestinationIp when that is "-" or absent.
+            let hostname_absent = raw("DestinationHostname").is_none_or(|v| v == "-" || v.is_empty());
+            let (raw_field, raw_value) = match (field, raw_field) {
+                ("dest", "DestinationHostname") if hostname_absent => ("DestinationIp", raw("DestinationIp")),
+                (_, name) => (name, raw(name)),
+            };
+            Some(Provenance {
+                field: field.to_string(),
+                event: format!("EventID {event_id}"),
+                raw_field,
+                raw_value,
+            })
+        })
+        .collect();
+    Explanation {
+        conditions: found.why.conditions.clone(),
+        notes: found.why.notes.clone(),
+        time_source: found.evidence.first().and_then(|e| e.time_source),
+        provenance,
+    }
 }

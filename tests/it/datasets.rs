@@ -5,6 +5,7 @@
 use crate::support::analyze_files;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use sysmon_lens::detect::Mode;
 
 fn datasets_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("SYSMON_LENS_DATASETS")
@@ -362,11 +363,16 @@ fn the_only_finding_is_the_sigma_msiexec_embedding_event() {
     let Some(dir) = datasets_dir() else { return };
     let report = analyze_files(&readable_files(&dir), 1 << 20);
     assert!(report.files.iter().all(|f| f.ingest.error.is_none()));
+    let modes: Vec<Mode> = report.findings.iter().map(|f| f.mode).collect();
     assert_eq!(
-        report.findings.len(),
-        1,
+        modes,
+        [Mode::AsPublished, Mode::Hardened],
         "{:#?}",
         report.findings.iter().map(|f| &f.row).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        report.findings[0].row, report.findings[1].row,
+        "the hardened reading agrees on the one real positive"
     );
     let finding = &report.findings[0];
     assert_eq!(finding.detection, "Windows MSIExec Spawn Discovery Command");
@@ -416,8 +422,8 @@ fn every_dataset_file_at_once_gives_the_one_finding_and_reads_all_but_evtx() {
     }
     assert_eq!(
         report.findings.len(),
-        1,
-        "the same single positive when every file is dropped at once"
+        2,
+        "the same single positive, once per reading, when every file is dropped at once"
     );
     assert!(
         !report.summary.hosts.contains("WECserver"),

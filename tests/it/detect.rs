@@ -1,15 +1,26 @@
 use crate::support::analyze_case;
+use sysmon_lens::detect::Mode;
 use sysmon_lens::report::Finding;
 
 const D1: &str = "e9d05aa2-32f0-411b-930c-5b8ca5c4fcee";
 const D2: &str = "b0fd38c7-f71a-43a2-870e-f3ca06bcdd99";
 
+/// The case's findings of one detection as published.
 fn findings(case: &str, detection_id: &str) -> Vec<Finding> {
-    analyze_case(case)
+    in_mode(case, detection_id, Mode::AsPublished)
+}
+
+fn in_mode(case: &str, detection_id: &str, mode: Mode) -> Vec<Finding> {
+    let report = analyze_case(case);
+    report
         .findings
         .into_iter()
-        .filter(|f| f.detection_id == detection_id)
+        .filter(|f| f.detection_id == detection_id && f.mode == mode)
         .collect()
+}
+
+fn published(report: &sysmon_lens::Report) -> usize {
+    report.findings.iter().filter(|f| f.mode == Mode::AsPublished).count()
 }
 
 fn field<'a>(finding: &'a Finding, name: &str) -> &'a str {
@@ -37,8 +48,8 @@ fn d1_fires_for_each_of_the_five_listed_children() {
 }
 
 #[test]
-fn d1_near_misses_give_nothing() {
-    assert!(analyze_case("d1_near_misses").findings.is_empty());
+fn d1_near_misses_give_nothing_as_published() {
+    assert_eq!(published(&analyze_case("d1_near_misses")), 0);
 }
 
 #[test]
@@ -88,7 +99,10 @@ fn d2_joins_an_msiexec_process_to_its_https_connection() {
 
 #[test]
 fn d2_ignores_port_8080() {
-    assert!(analyze_case("d2_port_8080_no_hit").findings.is_empty());
+    assert!(
+        analyze_case("d2_port_8080_no_hit").findings.is_empty(),
+        "in either reading"
+    );
 }
 
 #[test]
@@ -148,7 +162,11 @@ fn every_shape_gives_the_same_finding_and_ignores_other_providers() {
                 "{shape}: the Security events are counted, not matched"
             );
         }
-        let found: Vec<_> = report.findings.iter().filter(|f| f.detection_id == D1).collect();
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.detection_id == D1 && f.mode == Mode::AsPublished)
+            .collect();
         assert_eq!(
             found.len(),
             1,
@@ -202,7 +220,11 @@ fn destination_hostname_dash_means_absent() {
 fn cisco_nvm_flows_are_a_network_source_for_d2() {
     let report = analyze_case("d2_cisco_nvm_flow");
     assert_eq!(report.files[1].ingest.flow_records, 2);
-    let found: Vec<_> = report.findings.iter().filter(|f| f.detection_id == D2).collect();
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.detection_id == D2 && f.mode == Mode::AsPublished)
+        .collect();
     assert_eq!(found.len(), 1, "the 8443 flow is not a port of the search");
     assert_eq!(field(found[0], "dest"), "evil.example");
     assert_eq!(field(found[0], "dest_port"), "443");
@@ -233,7 +255,7 @@ fn zoneless_and_mislabelled_shipper_times_are_flagged_not_used() {
         assert_eq!(file.coverage.time_skew_events, 1, "{}: 9 hours off UtcTime", file.name);
     }
     for finding in &report.findings {
-        assert_eq!(field(finding, "firstTime"), "2024-05-01T10:00:00");
+        assert_eq!(field(finding, "firstTime"), "2024-05-01T10:00:00", "{:?}", finding.mode);
     }
 }
 
@@ -243,7 +265,7 @@ fn bad_records_are_reported_and_good_ones_still_analyzed() {
     assert_eq!(report.files[0].ingest.skipped_count, 2);
     assert_eq!(report.files[0].ingest.skipped[0].position, "line 2");
     assert_eq!(
-        report.findings.len(),
+        published(&report),
         2,
         "the two complete events around the truncated one"
     );
@@ -251,7 +273,7 @@ fn bad_records_are_reported_and_good_ones_still_analyzed() {
     let report = analyze_case("bad_invalid_utf8");
     assert_eq!(report.files[0].ingest.skipped[0].position, "line 2");
     assert!(report.files[0].ingest.skipped[0].reason.contains("invalid UTF-8"));
-    assert_eq!(report.findings.len(), 2);
+    assert_eq!(published(&report), 2);
 
     let report = analyze_case("bad_json_records");
     let positions: Vec<&str> = report.files[0]
@@ -261,7 +283,7 @@ fn bad_records_are_reported_and_good_ones_still_analyzed() {
         .map(|s| s.position.as_str())
         .collect();
     assert_eq!(positions, ["line 2", "line 3", "line 4"]);
-    assert_eq!(report.findings.len(), 2);
+    assert_eq!(published(&report), 2);
 
     let report = analyze_case("bad_binary_and_empty");
     let errors: Vec<Option<&str>> = report.files.iter().map(|f| f.ingest.error.as_deref()).collect();
@@ -271,7 +293,7 @@ fn bad_records_are_reported_and_good_ones_still_analyzed() {
         "garbage: {errors:?}"
     );
     assert_eq!(errors[2], None);
-    assert_eq!(report.findings.len(), 1);
+    assert_eq!(published(&report), 1);
 }
 
 #[test]
@@ -291,4 +313,101 @@ fn d2_join_max_one_keeps_the_first_connection_in_sorted_order() {
     assert_eq!(field(&found[0], "dest_port"), "80");
     let lines: Vec<&str> = found[0].events.iter().map(|e| e.position.as_str()).collect();
     assert_eq!(lines, ["line 1", "line 3"]);
+}
+
+#[test]
+fn hardened_d1_sees_renamed_and_extended_discovery_children() {
+    let published = findings("d1_near_misses", D1);
+    assert!(published.is_empty());
+    let hardened = in_mode("d1_near_misses", D1, Mode::Hardened);
+    let children: Vec<&str> = hardened.iter().map(|f| field(f, "process_name")).collect();
+    assert_eq!(
+        children,
+        ["whoami.exe"],
+        "notepad.exe and explorer's cmd.exe stay near misses"
+    );
+    assert!(hardened[0].explanation.notes[0].starts_with("hardened only: the published search lists"));
+    // Every published row is also a hardened row.
+    assert_eq!(in_mode("d1_each_listed_child", D1, Mode::Hardened).len(), 5);
+}
+
+#[test]
+fn hardened_d2_joins_on_host_and_guid_and_explains_the_published_collision() {
+    let published = findings("d2_pid_collision_across_hosts", D2);
+    let note = &published[0].explanation.notes[0];
+    assert_eq!(
+        note,
+        "published: joined on pid 4242 only — this connection came from chrome.exe on SRV-FILE01, not from msiexec.exe on WS-03"
+    );
+    assert!(
+        in_mode("d2_pid_collision_across_hosts", D2, Mode::Hardened).is_empty(),
+        "the chrome.exe connection is not msiexec's"
+    );
+
+    let hardened = in_mode("d2_hit", D2, Mode::Hardened);
+    assert_eq!(hardened.len(), 1);
+    assert_eq!(
+        field(&hardened[0], "dest"),
+        "WS-02",
+        "the endpoint, not the remote host"
+    );
+    assert_eq!(field(&hardened[0], "dest_host"), "evil.example");
+    assert_eq!(field(&hardened[0], "user"), "CORP\\alice", "the process's user");
+    assert!(hardened[0].explanation.conditions[1].starts_with("joined on host WS-02 and ProcessGuid"));
+}
+
+#[test]
+fn hardened_d2_keeps_every_connection() {
+    let hardened = in_mode("d2_join_keeps_first_connection_in_sorted_order", D2, Mode::Hardened);
+    let hosts: Vec<&str> = hardened.iter().map(|f| field(f, "dest_host")).collect();
+    assert_eq!(
+        hosts,
+        ["zeta.example", "alpha.example"],
+        "both 80/443 connections, in time order; 8443 is not a port of the search"
+    );
+    assert!(hardened[0].explanation.notes[0].contains("the published join shows one (max=1)"));
+}
+
+#[test]
+fn explanation_traces_fields_to_raw_values_and_time() {
+    let found = findings("d2_hit", D2);
+    let explanation = &found[0].explanation;
+    assert_eq!(explanation.time_source, Some("System/TimeCreated/@SystemTime"));
+    let dest = explanation
+        .provenance
+        .iter()
+        .find(|p| p.field == "dest")
+        .expect("dest provenance");
+    assert_eq!(
+        (dest.event.as_str(), dest.raw_field, dest.raw_value.as_deref()),
+        ("EventID 3", "DestinationHostname", Some("evil.example"))
+    );
+    let pid = explanation
+        .provenance
+        .iter()
+        .find(|p| p.field == "process_id")
+        .expect("pid provenance");
+    assert_eq!(
+        (pid.event.as_str(), pid.raw_value.as_deref()),
+        ("EventID 1", Some("4242"))
+    );
+}
+
+#[test]
+fn hardened_only_rows_say_why_the_published_search_misses_them() {
+    let renamed = in_mode("hardened_renamed_discovery_child", D1, Mode::Hardened);
+    assert_eq!(field(&renamed[0], "original_file_name"), "Cmd.Exe");
+    assert!(findings("hardened_renamed_discovery_child", D1).is_empty());
+
+    let orphan = in_mode("hardened_msiexec_connection_without_process", D2, Mode::Hardened);
+    assert_eq!(
+        (field(&orphan[0], "dest"), field(&orphan[0], "dest_host")),
+        ("WS-11", "cdn.evil.example")
+    );
+    assert!(findings("hardened_msiexec_connection_without_process", D2).is_empty());
+
+    // The pid was taken by updater.exe before the connection: the published join attaches it anyway.
+    let published = findings("hardened_pid_reused_before_the_connection", D2);
+    assert!(published[0].explanation.notes[0].contains("came from another process with that pid (updater.exe)"));
+    assert!(in_mode("hardened_pid_reused_before_the_connection", D2, Mode::Hardened).is_empty());
 }

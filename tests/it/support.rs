@@ -78,7 +78,7 @@ pub fn projection(report: &Report) -> Value {
                 .collect();
             json!({
                 "detection": finding["detection"], "mode": finding["mode"], "row": finding["row"],
-                "risk_message": finding["risk"]["message"], "events": events,
+                "risk_message": finding["risk"]["message"], "notes": finding["explanation"]["notes"], "events": events,
             })
         })
         .collect();

@@ -1,0 +1,218 @@
+//! Windows HTTP Network Communication From MSIExec, hardened: what the search means.
+//!
+//! A connection to port 80/443 belongs to an msiexec process when both were logged by
+//! the same host and carry the same ProcessGuid; without GUIDs, when the host and
+//! process id match and no other process took that pid between the msiexec start and
+//! the connection. Every connection is kept; `dest` stays the endpoint and the remote
+//! side is `dest_ip`/`dest_host`. An msiexec connection whose process creation was
+//! never logged still fires.
+//!
+//! Memory: the msiexec processes, a start time per (host, pid) seen, and the port
+//! 80/443 connections (raw fields kept only for msiexec's own connections).
+
+use super::msiexec_http_network::HttpFromMsiexec;
+use super::{Evidence, Match, Mode, Why, fill_null, same};
+use crate::ingest::RawEvent;
+use crate::normalize::time::ctime;
+use crate::normalize::{EventTime, Origin, ProcessRow, TrafficRow, basename};
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+struct MsiexecProcess {
+    row: ProcessRow,
+    start: Option<Timestamp>,
+    evidence: Evidence,
+}
+
+struct Connection {
+    row: TrafficRow,
+    time: Option<Timestamp>,
+    evidence: Evidence,
+}
+
+#[derive(Default)]
+pub struct HttpFromMsiexecHardened {
+    processes: Vec<MsiexecProcess>,
+    /// (host, pid) → when each process with that pid started on that host.
+    starts: HashMap<(String, String), Vec<Timestamp>>,
+    connections: Vec<Connection>,
+}
+
+fn host_pid(host: &Option<String>, pid: &Option<String>) -> Option<(String, String)> {
+    Some((host.as_ref()?.to_ascii_lowercase(), pid.clone()?))
+}
+
+impl HttpFromMsiexecHardened {
+    pub fn observe_process(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+        if let (Some(key), Some(time)) = (host_pid(&row.dest, &row.process_id), time) {
+            self.starts.entry(key).or_default().push(time.at);
+        }
+        if HttpFromMsiexec::is_msiexec(row) {
+            let evidence = Evidence::of(event, time, origin);
+            self.processes.push(MsiexecProcess {
+                row: row.clone(),
+                start: time.map(|t| t.at),
+                evidence,
+            });
+        }
+    }
+
+    pub fn observe_traffic(&mut self, row: &TrafficRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+        if !matches!(row.dest_port.as_deref(), Some("80" | "443")) {
+            return;
+        }
+        let mut evidence = Evidence::of(event, time, origin);
+        if !row
+            .process_name
+            .as_deref()
+            .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe"))
+        {
+            // Most of these belong to other programs: keep only what a join or a reader needs.
+            const KEPT: [&str; 8] = [
+                "Computer",
+                "UtcTime",
+                "ProcessGuid",
+                "ProcessId",
+                "Image",
+                "User",
+                "DestinationIp",
+                "DestinationPort",
+            ];
+            evidence.fields.retain(|(name, _)| KEPT.contains(&name.as_str()));
+        }
+        self.connections.push(Connection {
+            row: row.clone(),
+            time: time.map(|t| t.at),
+            evidence,
+        });
+    }
+
+    /// How `connection` belongs to `process`, if it does.
+    fn joined_by(&self, process: &MsiexecProcess, connection: &Connection) -> Option<String> {
+        let (p, c) = (&process.row, &connection.row);
+        let host = p.dest.as_ref().filter(|host| same(&c.dvc, host))?;
+        if let (Some(process_guid), Some(connection_guid)) = (&p.process_guid, &c.process_guid) {
+            return process_guid
+                .eq_ignore_ascii_case(connection_guid)
+                .then(|| format!("joined on host {host} and ProcessGuid {process_guid}"));
+        }
+        let pid = p
+            .process_id
+            .as_ref()
+            .filter(|pid| c.process_id.as_ref() == Some(*pid))?;
+        let (start, at) = (process.start?, connection.time?);
+        let reused = self
+            .starts
+            .get(&(host.to_ascii_lowercase(), pid.clone()))
+            .is_some_and(|starts| starts.iter().any(|other| *other > start && *other <= at));
+        (start <= at && !reused).then(|| {
+            format!("joined on host {host} and process id {pid} within the process's lifetime (no ProcessGuid)")
+        })
+    }
+
+    pub fn finish(self) -> Vec<Match> {
+        let mut matches = Vec::new();
+        for connection in &self.connections {
+            let c = &connection.row;
+            let owner = self
+                .processes
+                .iter()
+                .find_map(|p| self.joined_by(p, connection).map(|how| (p, how)));
+            let (process_row, process_evidence, conditions, notes) = match owner {
+                Some((process, how)) => {
+                    let msiexec = if same(&process.row.process_name, "msiexec.exe") {
+                        format!("process_name {} = msiexec.exe", fill_null(&process.row.process_name))
+                    } else {
+                        format!(
+                            "original_file_name {} = msiexec.exe",
+                            fill_null(&process.row.original_file_name)
+                        )
+                    };
+                    let siblings = self
+                        .connections
+                        .iter()
+                        .filter(|other| self.joined_by(process, other).is_some())
+                        .count();
+                    let notes = if siblings > 1 {
+                        vec![format!(
+                            "every one of this process's {siblings} connections to 80/443 is kept; the published join shows one (max=1)"
+                        )]
+                    } else {
+                        Vec::new()
+                    };
+                    (
+                        process.row.clone(),
+                        Some(process.evidence.clone()),
+                        vec![msiexec, how],
+                        notes,
+                    )
+                }
+                None if c
+                    .process_name
+                    .as_deref()
+                    .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe")) =>
+                {
+                    let row = ProcessRow {
+                        dest: c.dvc.clone(),
+                        user: c.user.clone(),
+                        process_path: c.app.clone(),
+                        process_name: c.app.as_deref().map(|app| basename(app).to_string()),
+                        process_id: c.process_id.clone(),
+                        ..ProcessRow::default()
+                    };
+                    let conditions = vec![
+                        format!("the connection's Image {} is msiexec.exe", fill_null(&c.app)),
+                        "no process creation event for it was read: fired from the network event alone".to_string(),
+                    ];
+                    let notes =
+                        vec!["hardened only: the published search needs msiexec's process creation event".to_string()];
+                    (row, None, conditions, notes)
+                }
+                None => continue,
+            };
+            let mut conditions = conditions;
+            conditions.push(format!("dest_port {} is 80 or 443", fill_null(&c.dest_port)));
+            let remote_host = c.dest.clone().filter(|dest| Some(dest) != c.dest_ip.as_ref());
+            let mut row = Map::new();
+            row.insert("_time".into(), connection.time.map_or(Value::Null, |t| ctime(t).into()));
+            row.insert(
+                "user".into(),
+                fill_null(&process_row.user.clone().or_else(|| c.user.clone())).into(),
+            );
+            row.insert("dest".into(), fill_null(&process_row.dest).into());
+            row.insert(
+                "parent_process_name".into(),
+                fill_null(&process_row.parent_process_name).into(),
+            );
+            row.insert("process_name".into(), fill_null(&process_row.process_name).into());
+            row.insert("process_path".into(), fill_null(&process_row.process_path).into());
+            row.insert("process".into(), fill_null(&process_row.process).into());
+            row.insert("process_id".into(), fill_null(&process_row.process_id).into());
+            row.insert("dest_port".into(), fill_null(&c.dest_port).into());
+            row.insert("dest_ip".into(), fill_null(&c.dest_ip).into());
+            row.insert("dest_host".into(), fill_null(&remote_host).into());
+            let evidence = process_evidence
+                .into_iter()
+                .chain([connection.evidence.clone()])
+                .collect();
+            matches.push(Match {
+                detection: HttpFromMsiexec::meta(),
+                mode: Mode::Hardened,
+                row,
+                evidence,
+                why: Why { conditions, notes },
+            });
+        }
+        matches.sort_by(|a, b| {
+            let key = |m: &Match| {
+                (
+                    m.row["_time"].as_str().map(str::to_string),
+                    m.evidence.last().map(|e| e.origin),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        matches
+    }
+}
