@@ -11,7 +11,8 @@
 //! <Computer>WS1</Computer></System><EventData><Data Name='Image'>C:\Windows\System32\cmd.exe</Data>
 //! <Data Name='ParentImage'>C:\Windows\System32\msiexec.exe</Data></EventData></Event>"#;
 //! let report = sysmon_lens::analyze([("a.xml", &xml[..])]);
-//! assert_eq!(report.findings.len(), 1);
+//! // One row as the published search prints it, and the same row in the hardened reading.
+//! assert_eq!(report.findings.len(), 2);
 //! assert_eq!(report.findings[0].row["process_name"], "cmd.exe");
 //! ```
 
@@ -23,6 +24,7 @@ pub mod report;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+use annotate::process_tree::ProcessTable;
 use detect::Detections;
 use ingest::{Input, RawEvent};
 use normalize::{Cim, Origin, time};
@@ -39,6 +41,7 @@ pub struct Analyzer {
     files: Vec<FileReport>,
     current: Option<OpenFile>,
     detections: Detections,
+    processes: ProcessTable,
     summary: Summary,
     first: Option<jiff::Timestamp>,
     last: Option<jiff::Timestamp>,
@@ -133,7 +136,7 @@ impl Analyzer {
         self.end_file();
         self.summary.first_time = self.first.map(time::ctime);
         self.summary.last_time = self.last.map(time::ctime);
-        report::build(self.files, self.summary, self.detections.finish())
+        report::build(self.files, self.summary, self.detections.finish(), &self.processes)
     }
 
     fn observe(&mut self, coverage: &mut Vec<Coverage>, member: usize, event: RawEvent, origin: Origin) {
@@ -148,6 +151,7 @@ impl Analyzer {
             coverage.resize_with(member + 1, Coverage::default);
         }
         coverage[member].observe(&cim, time.as_ref());
+        self.processes.observe(&cim, time.as_ref(), origin);
         let (host, user) = match &cim {
             Cim::Process(row) => (&row.dest, &row.user),
             Cim::Traffic(row) => (&row.dvc, &row.user),

@@ -5,6 +5,7 @@
 //! chain, NIST, CIS and analytic story annotations.
 
 pub mod attack;
+pub mod process_tree;
 
 use crate::detect::DetectionMeta;
 use attack::{ATTACK_VERSION, Technique};

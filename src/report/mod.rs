@@ -5,9 +5,11 @@
 
 pub mod coverage;
 
+use crate::annotate::process_tree::{ProcessTable, ProcessTree, TreeIndex};
 use crate::annotate::{self, Annotations, Risk};
 use crate::detect::{DetectionMeta, Match, Mode, meta};
 use crate::ingest::IngestStats;
+use crate::normalize::Origin;
 use coverage::CoverageReport;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -65,6 +67,7 @@ pub struct Finding {
     pub risk: Risk,
     pub annotations: Annotations,
     pub explanation: Explanation,
+    pub process_tree: ProcessTree,
     pub events: Vec<EventRef>,
 }
 
@@ -146,7 +149,7 @@ impl From<&DetectionMeta> for DetectionInfo {
 }
 
 /// Assembles the report from per-file results and the detections' matches.
-pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>) -> Report {
+pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>, processes: &ProcessTable) -> Report {
     summary.files = files.len();
     for file in &files {
         for (id, count) in &file.ingest.sysmon_events {
@@ -155,7 +158,8 @@ pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>) 
         summary.other_events += file.ingest.other_events;
         summary.skipped += file.ingest.skipped_count;
     }
-    let findings: Vec<Finding> = matches.into_iter().map(|m| finding(m, &files)).collect();
+    let index = processes.index();
+    let findings: Vec<Finding> = matches.into_iter().map(|m| finding(m, &files, &index)).collect();
     let risk_totals = risk_totals(&findings);
     Report {
         tool: Tool {
@@ -170,9 +174,26 @@ pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>) 
     }
 }
 
-fn finding(found: Match, files: &[FileReport]) -> Finding {
+fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>) -> Finding {
     let meta = found.detection;
     let explanation = explain(&found);
+    let location = |origin: Origin| {
+        let file = files.get(origin.file).map_or("", |f| f.name.as_str());
+        format!("{file}, line {}", origin.line)
+    };
+    let first = |event_id: u32| found.evidence.iter().find(|e| e.event_id == event_id);
+    let image = found
+        .row
+        .get("process_path")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut process_tree = index.tree(first(1).map(|e| e.origin), first(3).map(|e| e.origin), image);
+    for node in &mut process_tree.nodes {
+        node.location = node.event.map(location);
+    }
+    for connection in &mut process_tree.connections {
+        connection.location = Some(location(connection.event));
+    }
     let events = found
         .evidence
         .into_iter()
@@ -200,6 +221,7 @@ fn finding(found: Match, files: &[FileReport]) -> Finding {
         risk: annotate::risk(meta, &found.row),
         annotations: annotate::annotations(meta),
         explanation,
+        process_tree,
         row: found.row,
         events,
     }

@@ -411,3 +411,48 @@ fn hardened_only_rows_say_why_the_published_search_misses_them() {
     assert!(published[0].explanation.notes[0].contains("came from another process with that pid (updater.exe)"));
     assert!(in_mode("hardened_pid_reused_before_the_connection", D2, Mode::Hardened).is_empty());
 }
+
+#[test]
+fn process_tree_of_a_known_family() {
+    let found = findings("tree_msiexec_family", D1);
+    let cmd = found
+        .iter()
+        .find(|f| field(f, "process_id") == "5000")
+        .expect("cmd.exe 5000");
+    let tree = &cmd.process_tree;
+    let label = |id: usize| {
+        let node = &tree.nodes[id];
+        format!(
+            "{} {} {}",
+            node.role,
+            node.name.as_deref().unwrap_or("?"),
+            node.pid.as_deref().unwrap_or("?")
+        )
+    };
+    let nodes: Vec<String> = (0..tree.nodes.len()).map(label).collect();
+    assert_eq!(
+        nodes,
+        [
+            "ancestor explorer.exe 1200",
+            "ancestor cmd.exe 900",
+            "ancestor msiexec.exe 4242",
+            "process cmd.exe 5000",
+            "sibling ipconfig.exe 5001",
+            "child whoami.exe 5100",
+        ]
+    );
+    let edges: Vec<(String, String)> = tree.edges.iter().map(|&(a, b)| (label(a), label(b))).collect();
+    assert_eq!(edges.len(), 5);
+    assert!(edges.contains(&("ancestor msiexec.exe 4242".into(), "sibling ipconfig.exe 5001".into())));
+    assert!(edges.contains(&("process cmd.exe 5000".into(), "child whoami.exe 5100".into())));
+    let connections: Vec<(String, Option<&str>)> = tree
+        .connections
+        .iter()
+        .map(|c| (label(c.node), c.dest_host.as_deref()))
+        .collect();
+    assert_eq!(
+        connections,
+        [("ancestor msiexec.exe 4242".to_string(), Some("evil.example"))]
+    );
+    assert_eq!(tree.nodes[3].location.as_deref(), Some("input.log, line 5"));
+}

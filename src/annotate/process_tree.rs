@@ -1,0 +1,326 @@
+//! The process tree around a finding: ancestors, the finding's process, its siblings
+//! and children, and each one's network connections.
+//!
+//! Every process creation and network connection is kept in a compact table while the
+//! input streams (a few short strings each, never the raw event), and trees are built
+//! only for the findings at the end. Parents are found by ParentProcessGuid, or by host,
+//! parent pid and the latest start before the child when GUIDs are absent.
+
+use crate::normalize::{Cim, EventTime, Origin, basename};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::HashMap;
+
+const MAX_ANCESTORS: usize = 6;
+const MAX_SIBLINGS: usize = 12;
+const MAX_CHILDREN: usize = 24;
+const MAX_CONNECTIONS_PER_PROCESS: usize = 8;
+
+struct Process {
+    host: String,
+    guid: Option<String>,
+    pid: Option<String>,
+    parent_guid: Option<String>,
+    parent_pid: Option<String>,
+    image: Option<String>,
+    command_line: Option<String>,
+    user: Option<String>,
+    time: Option<Timestamp>,
+    origin: Origin,
+}
+
+struct Connection {
+    host: String,
+    guid: Option<String>,
+    pid: Option<String>,
+    time: Option<Timestamp>,
+    dest_ip: Option<String>,
+    dest_port: Option<String>,
+    dest_host: Option<String>,
+    origin: Origin,
+}
+
+/// Processes and connections seen so far, for building trees at the end.
+#[derive(Default)]
+pub struct ProcessTable {
+    processes: Vec<Process>,
+    connections: Vec<Connection>,
+}
+
+/// A process in a finding's tree.
+#[derive(Clone, Debug, Serialize)]
+pub struct TreeNode {
+    pub id: usize,
+    /// "ancestor", "process" (the finding's own), "sibling" or "child".
+    pub role: &'static str,
+    pub host: String,
+    pub image: Option<String>,
+    pub name: Option<String>,
+    pub pid: Option<String>,
+    pub user: Option<String>,
+    pub command_line: Option<String>,
+    pub time: Option<String>,
+    #[serde(skip)]
+    pub event: Option<Origin>,
+    /// Where its process creation event is ("file, line N"), when it was logged.
+    pub location: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TreeConnection {
+    /// The node that made it.
+    pub node: usize,
+    pub time: Option<String>,
+    pub dest_ip: Option<String>,
+    pub dest_port: Option<String>,
+    pub dest_host: Option<String>,
+    #[serde(skip)]
+    pub event: Origin,
+    pub location: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ProcessTree {
+    pub nodes: Vec<TreeNode>,
+    /// (parent node, child node).
+    pub edges: Vec<(usize, usize)>,
+    pub connections: Vec<TreeConnection>,
+}
+
+fn lower(value: &Option<String>) -> Option<String> {
+    value.as_ref().map(|v| v.to_ascii_lowercase())
+}
+
+impl ProcessTable {
+    pub fn observe(&mut self, cim: &Cim, time: Option<&EventTime>, origin: Origin) {
+        let at = time.map(|t| t.at);
+        match cim {
+            Cim::Process(row) => self.processes.push(Process {
+                host: row.dest.clone().unwrap_or_default(),
+                guid: row.process_guid.clone(),
+                pid: row.process_id.clone(),
+                parent_guid: row.parent_process_guid.clone(),
+                parent_pid: row.parent_process_id.clone(),
+                image: row.process_path.clone(),
+                command_line: row.process.clone(),
+                user: row.user.clone(),
+                time: at,
+                origin,
+            }),
+            Cim::Traffic(row) => self.connections.push(Connection {
+                host: row.dvc.clone().unwrap_or_default(),
+                guid: row.process_guid.clone(),
+                pid: row.process_id.clone(),
+                time: at,
+                dest_ip: row.dest_ip.clone(),
+                dest_port: row.dest_port.clone(),
+                dest_host: row.dest.clone().filter(|dest| Some(dest) != row.dest_ip.as_ref()),
+                origin,
+            }),
+            Cim::Other => {}
+        }
+    }
+
+    /// An index for building many trees.
+    pub fn index(&self) -> TreeIndex<'_> {
+        let mut by_guid = HashMap::new();
+        let mut by_pid: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut by_origin = HashMap::new();
+        for (i, p) in self.processes.iter().enumerate() {
+            let host = p.host.to_ascii_lowercase();
+            if let Some(guid) = lower(&p.guid) {
+                by_guid.insert((host.clone(), guid), i);
+            }
+            if let Some(pid) = &p.pid {
+                by_pid.entry((host, pid.clone())).or_default().push(i);
+            }
+            by_origin.insert(p.origin, i);
+        }
+        let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+        let index = TreeIndex {
+            table: self,
+            by_guid,
+            by_pid,
+            by_origin,
+            children: HashMap::new(),
+        };
+        for i in 0..self.processes.len() {
+            if let Some(parent) = index.parent_of(i) {
+                children.entry(parent).or_default().push(i);
+            }
+        }
+        TreeIndex { children, ..index }
+    }
+}
+
+/// Lookups over a [`ProcessTable`].
+pub struct TreeIndex<'a> {
+    table: &'a ProcessTable,
+    by_guid: HashMap<(String, String), usize>,
+    by_pid: HashMap<(String, String), Vec<usize>>,
+    by_origin: HashMap<Origin, usize>,
+    children: HashMap<usize, Vec<usize>>,
+}
+
+impl TreeIndex<'_> {
+    /// The latest process with this pid on this host that started at or before `at`.
+    fn by_pid_before(&self, host: &str, pid: &str, at: Option<Timestamp>) -> Option<usize> {
+        let candidates = self.by_pid.get(&(host.to_ascii_lowercase(), pid.to_string()))?;
+        candidates
+            .iter()
+            .copied()
+            .filter(|&i| match (self.table.processes[i].time, at) {
+                (Some(start), Some(at)) => start <= at,
+                _ => true,
+            })
+            .max_by_key(|&i| self.table.processes[i].time)
+    }
+
+    fn parent_of(&self, i: usize) -> Option<usize> {
+        let p = &self.table.processes[i];
+        let host = p.host.to_ascii_lowercase();
+        let parent = match lower(&p.parent_guid) {
+            Some(guid) => self.by_guid.get(&(host, guid)).copied(),
+            None => self.by_pid_before(&p.host, p.parent_pid.as_deref()?, p.time),
+        };
+        parent.filter(|&parent| parent != i)
+    }
+
+    fn connections_of(&self, i: usize) -> impl Iterator<Item = &Connection> {
+        let p = &self.table.processes[i];
+        self.table
+            .connections
+            .iter()
+            .filter(move |c| {
+                if !c.host.eq_ignore_ascii_case(&p.host) {
+                    return false;
+                }
+                match (lower(&c.guid), lower(&p.guid)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => {
+                        c.pid.is_some()
+                            && c.pid == p.pid
+                            && self.by_pid_before(&c.host, c.pid.as_deref().unwrap_or(""), c.time) == Some(i)
+                    }
+                }
+            })
+            .take(MAX_CONNECTIONS_PER_PROCESS)
+    }
+
+    /// The tree around the process whose creation event is at `process_event`, or, when
+    /// that was never logged, around the connection at `connection_event` (made by `image`).
+    pub fn tree(
+        &self,
+        process_event: Option<Origin>,
+        connection_event: Option<Origin>,
+        image: Option<String>,
+    ) -> ProcessTree {
+        let mut tree = ProcessTree::default();
+        let subject = process_event.and_then(|origin| self.by_origin.get(&origin).copied());
+        let Some(subject) = subject else {
+            // Only the connection is known: one node for the process that made it.
+            if let Some(c) = connection_event.and_then(|o| self.table.connections.iter().find(|c| c.origin == o)) {
+                tree.nodes.push(TreeNode {
+                    id: 0,
+                    role: "process",
+                    host: c.host.clone(),
+                    name: image.as_deref().map(|i| basename(i).to_string()),
+                    image,
+                    pid: c.pid.clone(),
+                    user: None,
+                    command_line: None,
+                    time: None,
+                    event: None,
+                    location: None,
+                });
+                tree.connections.push(connection(0, c));
+            }
+            return tree;
+        };
+        let mut ids: HashMap<usize, usize> = HashMap::new();
+        // Ancestors, oldest first.
+        let mut chain = vec![subject];
+        while chain.len() <= MAX_ANCESTORS {
+            match self.parent_of(chain[chain.len() - 1]) {
+                Some(parent) if !chain.contains(&parent) => chain.push(parent),
+                _ => break,
+            }
+        }
+        let mut previous = None;
+        for &i in chain.iter().rev() {
+            let id = self.add_node(
+                &mut tree,
+                &mut ids,
+                i,
+                if i == subject { "process" } else { "ancestor" },
+            );
+            if let Some(parent) = previous {
+                tree.edges.push((parent, id));
+            }
+            previous = Some(id);
+        }
+        let subject_id = ids[&subject];
+        if let Some(&parent) = chain.get(1) {
+            let parent_id = ids[&parent];
+            for &sibling in self
+                .children
+                .get(&parent)
+                .into_iter()
+                .flatten()
+                .filter(|&&s| s != subject)
+                .take(MAX_SIBLINGS)
+            {
+                let id = self.add_node(&mut tree, &mut ids, sibling, "sibling");
+                tree.edges.push((parent_id, id));
+            }
+        }
+        for &child in self.children.get(&subject).into_iter().flatten().take(MAX_CHILDREN) {
+            let id = self.add_node(&mut tree, &mut ids, child, "child");
+            tree.edges.push((subject_id, id));
+        }
+        for (&i, &id) in &ids {
+            for c in self.connections_of(i) {
+                tree.connections.push(connection(id, c));
+            }
+        }
+        tree.connections
+            .sort_by(|a, b| (a.node, &a.time).cmp(&(b.node, &b.time)));
+        tree
+    }
+}
+
+impl TreeIndex<'_> {
+    /// Adds process `i` once, returning its node id.
+    fn add_node(&self, tree: &mut ProcessTree, ids: &mut HashMap<usize, usize>, i: usize, role: &'static str) -> usize {
+        *ids.entry(i).or_insert_with(|| {
+            let p = &self.table.processes[i];
+            let id = tree.nodes.len();
+            tree.nodes.push(TreeNode {
+                id,
+                role,
+                host: p.host.clone(),
+                name: p.image.as_deref().map(|image| basename(image).to_string()),
+                image: p.image.clone(),
+                pid: p.pid.clone(),
+                user: p.user.clone(),
+                command_line: p.command_line.clone(),
+                time: p.time.map(|t| t.to_string()),
+                event: Some(p.origin),
+                location: None,
+            });
+            id
+        })
+    }
+}
+
+fn connection(node: usize, c: &Connection) -> TreeConnection {
+    TreeConnection {
+        node,
+        time: c.time.map(|t| t.to_string()),
+        dest_ip: c.dest_ip.clone(),
+        dest_port: c.dest_port.clone(),
+        dest_host: c.dest_host.clone(),
+        event: c.origin,
+        location: None,
+    }
+}
