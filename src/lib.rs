@@ -17,6 +17,7 @@
 //! ```
 
 pub mod annotate;
+pub mod demo;
 pub mod detect;
 pub mod ingest;
 pub mod normalize;

@@ -63,8 +63,14 @@ impl WasmAnalyzer {
     }
 }
 
-impl Default for WasmAnalyzer {
-    fn default() -> Self {
-        Self::new()
-    }
+/// The built-in demonstration sample (Sysmon XML).
+#[wasm_bindgen(js_name = demoSample)]
+pub fn demo_sample() -> String {
+    crate::demo::sample()
+}
+
+/// The default extended discovery list of the hardened reading, as JSON.
+#[wasm_bindgen(js_name = defaultOptions)]
+pub fn default_options() -> Result<String, JsError> {
+    serde_json::to_string(&crate::detect::Options::default()).map_err(|err| JsError::new(&err.to_string()))
 }

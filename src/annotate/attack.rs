@@ -18,6 +18,9 @@ pub struct Technique {
     /// "Parent: Sub-technique", as ATT&CK writes sub-technique names.
     pub name: &'static str,
     pub tactics: Vec<Tactic>,
+    /// The tactic's name from ATT&CK v19 on, which split Defense Evasion into Stealth
+    /// and Defense Impairment.
+    pub tactic_from_v19: &'static str,
     pub url: &'static str,
 }
 
@@ -33,12 +36,14 @@ pub fn technique(id: &str) -> Option<Technique> {
             id: "T1218",
             name: "System Binary Proxy Execution",
             tactics: vec![DEFENSE_EVASION],
+            tactic_from_v19: "Stealth",
             url: "https://attack.mitre.org/techniques/T1218/",
         }),
         "T1218.007" => Some(Technique {
             id: "T1218.007",
             name: "System Binary Proxy Execution: Msiexec",
             tactics: vec![DEFENSE_EVASION],
+            tactic_from_v19: "Stealth",
             url: "https://attack.mitre.org/techniques/T1218/007/",
         }),
         _ => None,

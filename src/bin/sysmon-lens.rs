@@ -36,6 +36,8 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Print the built-in demonstration sample (Sysmon XML) to standard output.
+    Demo,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -46,7 +48,13 @@ enum OutputFormat {
 }
 
 fn main() -> ExitCode {
-    let Command::Scan { format, paths } = Cli::parse().command;
+    let (format, paths) = match Cli::parse().command {
+        Command::Scan { format, paths } => (format, paths),
+        Command::Demo => {
+            print!("{}", sysmon_lens::demo::sample());
+            return ExitCode::from(0);
+        }
+    };
     match scan(&paths).and_then(|report| print(&report, format).map(|()| report)) {
         Ok(report) if report.findings.is_empty() => ExitCode::from(0),
         Ok(_) => ExitCode::from(1),

@@ -19,6 +19,7 @@ pub struct DetectionMeta {
     /// What the published search does that a reader of its description might not expect.
     pub published_quirks: &'static [&'static str],
     pub analytic_stories: &'static [&'static str],
+    pub references: &'static [&'static str],
     pub data_sources: &'static [&'static str],
     pub mitre_attack_ids: &'static [&'static str],
     pub kill_chain_phases: &'static [&'static str],
@@ -62,6 +63,10 @@ pub static SPAWN_DISCOVERY: DetectionMeta = DetectionMeta {
         "A missing field becomes the text \"null\" (fillnull_value=null), so the row is kept.",
     ],
     analytic_stories: &[STORY],
+    references: &[
+        "https://research.splunk.com/endpoint/e9d05aa2-32f0-411b-930c-5b8ca5c4fcee/",
+        "https://attack.mitre.org/techniques/T1218/007/",
+    ],
     data_sources: &["Sysmon EventID 1"],
     mitre_attack_ids: &["T1218.007"],
     kill_chain_phases: &["Exploitation"],
@@ -94,6 +99,10 @@ pub static HTTP_FROM_MSIEXEC: DetectionMeta = DetectionMeta {
         "Seconds are kept in _time (tstats by _time without a span is read as one-second buckets).",
     ],
     analytic_stories: &[STORY],
+    references: &[
+        "https://research.splunk.com/endpoint/b0fd38c7-f71a-43a2-870e-f3ca06bcdd99/",
+        "https://attack.mitre.org/techniques/T1218/007/",
+    ],
     data_sources: &[
         "Cisco Network Visibility Module Flow Data",
         "Sysmon EventID 1",

@@ -111,6 +111,8 @@ pub struct RiskTotal {
     pub kind: &'static str,
     pub score: u64,
     pub findings: usize,
+    /// Indexes into the report's findings.
+    pub contributing: Vec<usize>,
 }
 
 /// A detection's published description, shown once rather than per finding.
@@ -126,6 +128,8 @@ pub struct DetectionInfo {
     pub how_to_implement: &'static str,
     pub known_false_positives: &'static str,
     pub published_quirks: &'static [&'static str],
+    pub analytic_story: &'static [&'static str],
+    pub references: &'static [&'static str],
     pub data_sources: &'static [&'static str],
     pub search: &'static str,
 }
@@ -142,6 +146,8 @@ impl From<&DetectionMeta> for DetectionInfo {
             how_to_implement: meta.how_to_implement,
             known_false_positives: meta.known_false_positives,
             published_quirks: meta.published_quirks,
+            analytic_story: meta.analytic_stories,
+            references: meta.references,
             data_sources: meta.data_sources,
             search: meta.search,
         }
@@ -228,23 +234,22 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>) -> Finding
 }
 
 fn risk_totals(findings: &[Finding]) -> Vec<RiskTotal> {
-    let mut totals: BTreeMap<(&'static str, String), (u64, usize)> = BTreeMap::new();
-    for object in findings
-        .iter()
-        .filter(|f| f.mode == Mode::AsPublished)
-        .flat_map(|f| &f.risk.risk_objects)
-    {
-        let total = totals.entry((object.kind, object.value.clone())).or_default();
-        total.0 += u64::from(object.score);
-        total.1 += 1;
+    let mut totals: BTreeMap<(&'static str, String), (u64, Vec<usize>)> = BTreeMap::new();
+    for (index, finding) in findings.iter().enumerate().filter(|(_, f)| f.mode == Mode::AsPublished) {
+        for object in &finding.risk.risk_objects {
+            let total = totals.entry((object.kind, object.value.clone())).or_default();
+            total.0 += u64::from(object.score);
+            total.1.push(index);
+        }
     }
     let mut totals: Vec<RiskTotal> = totals
         .into_iter()
-        .map(|((kind, object), (score, findings))| RiskTotal {
+        .map(|((kind, object), (score, contributing))| RiskTotal {
             object,
             kind,
             score,
-            findings,
+            findings: contributing.len(),
+            contributing,
         })
         .collect();
     totals.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.object.cmp(&b.object)));

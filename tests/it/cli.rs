@@ -131,3 +131,16 @@ fn table_prints_each_files_ingest_report() {
         "{stdout}"
     );
 }
+
+#[test]
+fn demo_prints_a_sample_that_scans_with_findings() {
+    let demo = run(&["demo"]);
+    assert_eq!(demo.status.code(), Some(0));
+    let path = std::env::temp_dir().join(format!("sysmon-lens-demo-{}.xml", std::process::id()));
+    std::fs::write(&path, &demo.stdout).expect("write sample");
+    let output = run(&["scan", "--format", "json", &path.to_string_lossy()]);
+    std::fs::remove_file(&path).expect("cleanup");
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["findings"].as_array().expect("findings").len(), 10);
+}
