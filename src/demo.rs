@@ -61,9 +61,8 @@ impl Sample {
     ) {
         let guid = |pid: u32| {
             format!(
-                "{{7D3A1C52-{:04X}-67D4-{:04X}-00000000{:04X}}}",
+                "{{7D3A1C52-{:04X}-67D4-0000-00000000{:04X}}}",
                 pid % 0xFFFF,
-                second,
                 pid % 0xFFFF
             )
         };

@@ -19,11 +19,15 @@ pub struct WasmAnalyzer {
 
 #[wasm_bindgen(js_class = Analyzer)]
 impl WasmAnalyzer {
+    /// `options` is JSON such as `{"discovery_programs": [{"file_name": …, "original_file_name": …}]}`;
+    /// empty for the defaults.
     #[wasm_bindgen(constructor)]
-    pub fn new() -> Self {
-        Self {
-            inner: Some(crate::Analyzer::new()),
-        }
+    pub fn new(options: Option<String>) -> Result<WasmAnalyzer, JsError> {
+        let options = match options.filter(|text| !text.trim().is_empty()) {
+            Some(text) => serde_json::from_str(&text).map_err(|err| JsError::new(&format!("invalid options: {err}")))?,
+            None => crate::detect::Options::default(),
+        };
+        Ok(Self { inner: Some(crate::Analyzer::with_options(options)) })
     }
 
     #[wasm_bindgen(js_name = beginFile)]

@@ -1,13 +1,15 @@
 // Renders a report (the same JSON document the CLI prints) into the page.
 // Only text nodes carry report strings: see dom.js.
 import { el, fieldTable, display } from "./dom.js";
+import { treePicture, timelinePicture } from "./tree.js";
 
-const MODE_NAMES = { as_published: "as published" };
+const MODE_NAMES = { as_published: "as published", hardened: "hardened" };
 
-export function renderReport(report) {
+/** `view` holds what the user chose: suppression (a function), threshold, showSuppressed. */
+export function renderReport(report, view) {
   renderSummary(report);
-  renderFindings(report);
-  renderRisk(report);
+  renderFindings(report, view);
+  renderRisk(report, view);
 }
 
 function renderSummary(report) {
@@ -41,7 +43,6 @@ function renderSummary(report) {
       file.error ? el("p", { class: "error", text: file.error }) : null,
       file.skipped.length ? el("ul", {}, file.skipped.map((skip) => el("li", {}, el("code", { text: skip.position }), ` ${skip.reason}`))) : null,
       file.skipped_count > file.skipped.length ? el("p", { text: `…and ${file.skipped_count - file.skipped.length} more skipped records.` }) : null));
-
   const gaps = report.files.filter((f) => f.missing_fields.length > 0).map((file) =>
     el("div", { class: "gaps" }, el("h4", { text: file.name }), el("ul", {}, file.missing_fields.map((gap) => el("li", { text: gap })))));
 
@@ -60,20 +61,21 @@ function eventCounts(counts) {
   return entries.length ? entries.map(([id, n]) => `EID ${id}: ${n}`).join(", ") : "none";
 }
 
-function renderFindings(report) {
+function renderFindings(report, view) {
   const container = document.getElementById("findings");
   const filter = el("input", { type: "search", id: "finding-filter", placeholder: "Filter findings by any value (host, user, process…)", "aria-label": "Filter findings" });
-  const groups = report.detections.map((detection) => renderDetection(detection, report.findings.filter((f) => f.detection_id === detection.id)));
+  const groups = report.detections.map((detection) =>
+    renderDetection(detection, report.findings.filter((f) => f.detection_id === detection.id), view));
   filter.addEventListener("input", () => {
     const needle = filter.value.toLowerCase();
     for (const node of container.querySelectorAll(".finding")) {
-      node.hidden = needle !== "" && !node.dataset.search.includes(needle);
+      node.classList.toggle("filtered-out", needle !== "" && !node.dataset.search.includes(needle));
     }
   });
   container.replaceChildren(filter, ...groups);
 }
 
-function renderDetection(detection, findings) {
+function renderDetection(detection, findings, view) {
   const about = el("details", { class: "about" },
     el("summary", { text: "About this detection" }),
     el("p", { text: detection.description }),
@@ -82,36 +84,69 @@ function renderDetection(detection, findings) {
       ["Version", detection.version],
       ["Type", detection.type],
       ["Author", detection.author],
+      ["Analytic story", detection.analytic_story.join(", ")],
       ["Data sources", detection.data_sources.join(", ")],
       ["How to implement", detection.how_to_implement],
       ["Known false positives", detection.known_false_positives],
+      ["References", detection.references.join("\n")],
     ]),
     el("h4", { text: "What the published search does" }),
     el("ul", { class: "quirks" }, detection.published_quirks.map((q) => el("li", { text: q }))),
-    el("h4", { text: "Search (SPL)" }),
+    el("h4", {}, "Search (SPL) ", copyButton(detection.search)),
     el("pre", { class: "spl", text: detection.search }));
+  const column = (mode) => {
+    const all = findings.filter((f) => f.mode === mode);
+    const suppressed = all.filter((f) => view.suppressedBy(f));
+    const shown = view.showSuppressed ? all : all.filter((f) => !view.suppressedBy(f));
+    return el("div", { class: `mode-column ${mode}`, "data-mode": mode },
+      el("h4", {}, MODE_NAMES[mode], el("span", { class: "count", text: `${all.length - suppressed.length} shown` }),
+        suppressed.length ? el("span", { class: "suppressed-count", text: `${suppressed.length} suppressed` }) : null),
+      shown.length ? shown.map((f) => renderFinding(f, view)) : el("p", { class: "none", text: "No findings." }));
+  };
   return el("section", { class: "detection", "data-detection-id": detection.id },
-    el("h3", {},
-      detection.name,
-      el("span", { class: "tag", text: detection.type }),
-      el("span", { class: "count", text: `${findings.length} finding${findings.length === 1 ? "" : "s"}` })),
+    el("h3", {}, detection.name, el("span", { class: "tag", text: detection.type })),
     about,
-    findings.length ? findings.map(renderFinding) : el("p", { class: "none", text: "No findings." }));
+    el("div", { class: "modes" }, column("as_published"), column("hardened")));
 }
 
-function renderFinding(finding) {
+function copyButton(text) {
+  const button = el("button", { type: "button", class: "copy", text: "Copy" });
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Select the text to copy";
+    }
+  });
+  return button;
+}
+
+function renderFinding(finding, view) {
   const risk = finding.risk;
+  const rule = view.suppressedBy(finding);
   const search = Object.values(finding.row).map(display).join("\u0000").toLowerCase();
   const attack = finding.annotations.mitre_attack.map((t) =>
-    `${t.id} ${t.name} — ${t.tactics.map((tactic) => `${tactic.name} (${tactic.id})`).join(", ")}`).join("; ");
-  return el("details", { class: `finding sev-${risk.severity}`, "data-search": search },
+    `${t.id} ${t.name} — ${t.tactics.map((tactic) => `${tactic.name} (${tactic.id})`).join(", ")}; ${t.tactic_from_v19} from ATT&CK v19`).join("; ");
+  const explanation = finding.explanation;
+  const detail = el("div", { class: "node-detail", "aria-live": "polite" });
+  const tree = finding.process_tree;
+  return el("details", { class: `finding sev-${risk.severity}${rule ? " suppressed" : ""}`, "data-search": search, "data-mode": finding.mode },
     el("summary", {},
       el("span", { class: `badge sev-${risk.severity}`, text: `${risk.severity} · ${risk.score}` }),
-      el("span", { class: "mode", text: MODE_NAMES[finding.mode] ?? finding.mode }),
-      el("span", { class: "message", text: risk.message })),
+      el("span", { class: "message", text: risk.message }),
+      rule ? el("span", { class: "tag", text: `suppressed: ${rule.field} ${rule.match} ${rule.value}` }) : null),
+    explanation.notes.length ? el("ul", { class: "notes" }, explanation.notes.map((n) => el("li", { text: n }))) : null,
     el("div", { class: "finding-body" },
-      el("h4", { text: "Output row, as the search prints it" }),
+      el("h4", { text: finding.mode === "hardened" ? "Output row" : "Output row, as the search prints it" }),
       fieldTable(Object.entries(finding.row), "fields row"),
+      el("h4", { text: "Why it matched" }),
+      el("ul", { class: "conditions" }, explanation.conditions.map((c) => el("li", { text: c }))),
+      el("table", { class: "provenance" },
+        el("thead", {}, el("tr", {}, ["Field", "From", "Raw value"].map((h) => el("th", { text: h })))),
+        el("tbody", {}, explanation.provenance.map((p) => el("tr", {},
+          el("td", { text: p.field }), el("td", { text: `${p.raw_field} (${p.event})` }), el("td", { text: p.raw_value ?? "absent" }))))),
+      el("p", { class: "time-source", text: `_time from ${explanation.time_source ?? "no time field"}` }),
       el("h4", { text: "Risk" }),
       fieldTable([
         ["Risk message", risk.message],
@@ -128,6 +163,14 @@ function renderFinding(finding) {
         ["CIS", finding.annotations.cis20.join(", ")],
         ["Analytic story", finding.annotations.analytic_story.join(", ")],
       ], "fields annotations"),
+      el("h4", { text: "Process tree" }),
+      el("div", { class: "tree-box" }, treePicture(tree, (node, connections) => detail.replaceChildren(
+        fieldTable([["Image", node.image], ["pid", node.pid], ["Host", node.host], ["User", node.user], ["Command line", node.command_line],
+          ["Started", node.time], ["Event", node.location],
+          ...connections.map((c) => ["Connection", `${c.time ?? ""} → ${c.dest_host ?? c.dest_ip ?? "?"}:${c.dest_port ?? "?"} (${c.location})`])], "fields node")))),
+      detail,
+      el("h4", { text: "Timeline" }),
+      el("div", { class: "tree-box" }, timelinePicture(tree)),
       el("h4", { text: `Events behind this finding (${finding.events.length})` }),
       finding.events.map((event) =>
         el("details", { class: "event" },
@@ -135,12 +178,22 @@ function renderFinding(finding) {
           fieldTable(Object.entries(event.fields), "fields raw")))));
 }
 
-function renderRisk(report) {
-  const rows = report.risk_totals.map((total) =>
-    el("tr", {}, el("td", { text: total.object }), el("td", { text: total.type }), el("td", { text: total.score }), el("td", { text: total.findings })));
-  document.getElementById("risk").replaceChildren(rows.length
-    ? el("table", { class: "risk-totals" },
-        el("thead", {}, el("tr", {}, ["Risk object", "Type", "Total score", "Findings"].map((h) => el("th", { text: h })))),
-        el("tbody", {}, rows))
-    : el("p", { class: "none", text: "No risk: no findings." }));
+function renderRisk(report, view) {
+  const active = report.findings.map((f) => !view.suppressedBy(f));
+  const totals = report.risk_totals.map((t) => {
+    const contributing = t.contributing.filter((i) => active[i]);
+    const score = contributing.reduce((sum, i) => sum + report.findings[i].risk.risk_objects.find((o) => o.value === t.object && o.type === t.type).score, 0);
+    return { ...t, contributing, score };
+  }).filter((t) => t.contributing.length > 0).sort((a, b) => b.score - a.score || a.object.localeCompare(b.object));
+  const rows = totals.map((total) => el("tr", { class: total.score >= view.threshold ? "over-threshold" : null },
+    el("td", { text: total.object }), el("td", { text: total.type }),
+    el("td", {}, String(total.score), total.score >= view.threshold ? el("span", { class: "badge sev-high", text: `≥ ${view.threshold}` }) : null),
+    el("td", { text: total.contributing.map((i) => `${report.findings[i].detection} (${report.findings[i].risk.score})`).join("; ") })));
+  document.getElementById("risk").replaceChildren(
+    el("p", { class: "none", text: `Risk from findings as published, totalled per risk object as Splunk ES does; objects at or above the threshold (${view.threshold}) would raise a risk incident.` }),
+    rows.length
+      ? el("table", { class: "risk-totals" },
+          el("thead", {}, el("tr", {}, ["Risk object", "Type", "Total score", "Contributing findings"].map((h) => el("th", { text: h })))),
+          el("tbody", {}, rows))
+      : el("p", { class: "none", text: "No risk: no findings." }));
 }
