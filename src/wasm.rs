@@ -24,10 +24,14 @@ impl WasmAnalyzer {
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<String>) -> Result<WasmAnalyzer, JsError> {
         let options = match options.filter(|text| !text.trim().is_empty()) {
-            Some(text) => serde_json::from_str(&text).map_err(|err| JsError::new(&format!("invalid options: {err}")))?,
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|err| JsError::new(&format!("invalid options: {err}")))?
+            }
             None => crate::detect::Options::default(),
         };
-        Ok(Self { inner: Some(crate::Analyzer::with_options(options)) })
+        Ok(Self {
+            inner: Some(crate::Analyzer::with_options(options)),
+        })
     }
 
     #[wasm_bindgen(js_name = beginFile)]
