@@ -99,7 +99,7 @@ function renderDetection(detection, findings, view) {
     const suppressed = all.filter((f) => view.suppressedBy(f));
     const shown = view.showSuppressed ? all : all.filter((f) => !view.suppressedBy(f));
     return el("div", { class: `mode-column ${mode}`, "data-mode": mode },
-      el("h4", {}, MODE_NAMES[mode], el("span", { class: "count", text: `${all.length - suppressed.length} shown` }),
+      el("h4", {}, MODE_NAMES[mode], el("span", { class: "count", text: `${all.length - suppressed.length} active` }),
         suppressed.length ? el("span", { class: "suppressed-count", text: `${suppressed.length} suppressed` }) : null),
       shown.length ? shown.map((f) => renderFinding(f, view)) : el("p", { class: "none", text: "No findings." }));
   };
@@ -135,8 +135,9 @@ function renderFinding(finding, view) {
     el("summary", {},
       el("span", { class: `badge sev-${risk.severity}`, text: `${risk.severity} · ${risk.score}` }),
       el("span", { class: "message", text: risk.message }),
-      rule ? el("span", { class: "tag", text: `suppressed: ${rule.field} ${rule.match} ${rule.value}` }) : null),
-    explanation.notes.length ? el("ul", { class: "notes" }, explanation.notes.map((n) => el("li", { text: n }))) : null,
+      rule ? el("span", { class: "tag", text: `suppressed: ${rule.field} ${rule.match} ${rule.value}` }) : null,
+      // Where the two readings part is shown without opening the finding.
+      explanation.notes.length ? el("ul", { class: "notes" }, explanation.notes.map((n) => el("li", { text: n }))) : null),
     el("div", { class: "finding-body" },
       el("h4", { text: finding.mode === "hardened" ? "Output row" : "Output row, as the search prints it" }),
       fieldTable(Object.entries(finding.row), "fields row"),
