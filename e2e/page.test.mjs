@@ -139,3 +139,20 @@ test("an archive holding two shapes shows both files' ingest reports", async () 
   await assertNoTraffic(session);
   await session.context.close();
 });
+
+test("an EVTX file is read in the page, chunk by chunk", async (t) => {
+  const datasets = datasetsDir();
+  if (!datasets) return t.skip("no datasets");
+  const session = await openPage(env);
+  const { page } = session;
+  const evtx = path.join(datasets, "dfirartifactmuseum", "APTSimulatorVM_Win10_Microsoft-Windows-Sysmon-Operational.evtx");
+  const positive = path.join(datasets, "sigmahq_regression_data", "proc_creation_win_msiexec_embedding__4a2a2c3e-209f-4d01-b513-4155a540b469.evtx");
+  await drop(page, [{ name: "apt.evtx", bytes: readFileSync(evtx) }, { name: "positive.evtx", bytes: readFileSync(positive) }]);
+  const cells = await page.locator("table.files tbody tr").first().locator("td").allTextContents();
+  assert.deepEqual(cells.slice(0, 4), ["apt.evtx", "evtx", "utf-16le", "EID 1: 681, EID 4: 1, EID 5: 719, EID 16: 1"]);
+  const finding = page.locator(".finding[data-mode=as_published]");
+  assert.equal(await finding.count(), 1);
+  assert.match(await finding.locator(".message").textContent(), /msiexec\.exe spawning powershell\.exe .* SigmaCatchVm/);
+  await assertNoTraffic(session);
+  await session.context.close();
+});

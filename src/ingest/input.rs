@@ -5,6 +5,7 @@
 //! zip), and every text file at the bottom becomes a [`Member`] with its own report.
 
 use super::containers::{Budget, Gzip, Tar, Zip};
+use super::evtx::Evtx;
 use super::text::TextIngest;
 use super::{IngestStats, RawEvent};
 
@@ -71,6 +72,7 @@ pub enum Layer {
     Gzip(Box<Gzip>),
     Tar(Box<Tar>),
     Zip(Box<Zip>),
+    Evtx(Box<Evtx>),
     /// A format recognised but not read; its bytes are only counted.
     Refused {
         member: usize,
@@ -104,6 +106,7 @@ impl Layer {
             Layer::Gzip(gzip) => gzip.feed(chunk, sink),
             Layer::Tar(tar) => tar.feed(chunk, sink),
             Layer::Zip(zip) => zip.feed(chunk, sink),
+            Layer::Evtx(evtx) => evtx.feed(chunk, sink),
             Layer::Refused { member } => sink.members[*member].stats.bytes += chunk.len() as u64,
             Layer::Closed => {}
         }
@@ -123,6 +126,7 @@ impl Layer {
             Layer::Gzip(mut gzip) => gzip.finish(sink),
             Layer::Tar(mut tar) => tar.finish(sink),
             Layer::Zip(mut zip) => zip.finish(sink),
+            Layer::Evtx(mut evtx) => evtx.finish(sink),
             Layer::Start { .. } | Layer::Refused { .. } | Layer::Closed => {}
         }
     }
@@ -146,10 +150,8 @@ impl Layer {
             Layer::Refused { member }
         };
         *self = match kind {
-            Some(kind @ ("EVTX" | "7-Zip")) => refuse(
-                sink,
-                format!("{kind} files are not read yet; export the events as XML or JSON"),
-            ),
+            Some("EVTX") => Layer::Evtx(Box::new(Evtx::new(sink.add_member(&name, &container)))),
+            Some("7-Zip") => refuse(sink, "7-Zip archives are not opened; extract them first".to_string()),
             Some(kind) if depth >= MAX_CONTAINER_DEPTH => refuse(
                 sink,
                 format!("a {kind} archive nested this deep is not opened (one level of nesting is read)"),

@@ -9,6 +9,7 @@
 pub mod containers;
 pub mod csv;
 pub mod decode;
+pub mod evtx;
 pub mod input;
 pub mod json;
 pub mod lines;
@@ -283,10 +284,13 @@ mod tests {
 
     #[test]
     fn binary_and_unknown_inputs_are_named() {
-        let (stats, _) = read(b"ElfFile\0\x01\x02", 3);
+        // An EVTX header cut short: read as EVTX, and the missing chunk data is no record.
+        let (stats, events) = read(b"ElfFile\0\x01\x02", 3);
+        assert_eq!((stats.format, stats.error, events.len()), ("evtx", None, 0));
+        let (stats, _) = read(b"7z\xBC\xAF\x27\x1C\x00\x04", 3);
         assert_eq!(
             stats.error.as_deref(),
-            Some("EVTX files are not read yet; export the events as XML or JSON")
+            Some("7-Zip archives are not opened; extract them first")
         );
         let (stats, _) = read(b"hello world\x00\x01\x02", 4);
         let error = stats.error.expect("unknown format");

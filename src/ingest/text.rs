@@ -162,7 +162,7 @@ impl TextIngest {
 }
 
 /// Counts a parsed event and hands Sysmon events and network flows on.
-fn accept(stats: &mut IngestStats, event: RawEvent, line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
+pub(super) fn accept(stats: &mut IngestStats, event: RawEvent, line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
     if event.producer == Producer::CiscoNvm {
         stats.flow_records += 1;
         return on_event(event, line);

@@ -185,7 +185,7 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>) -> Finding
     let explanation = explain(&found);
     let location = |origin: Origin| {
         let file = files.get(origin.file).map_or("", |f| f.name.as_str());
-        format!("{file}, line {}", origin.line)
+        format!("{file}, {}", position(files, origin))
     };
     let first = |event_id: u32| found.evidence.iter().find(|e| e.event_id == event_id);
     let image = found
@@ -208,7 +208,7 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>) -> Finding
                 .get(evidence.origin.file)
                 .map(|f| f.name.clone())
                 .unwrap_or_default(),
-            position: format!("line {}", evidence.origin.line),
+            position: position(files, evidence.origin),
             event_id: evidence.event_id,
             time: evidence.time,
             fields: evidence
@@ -230,6 +230,14 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>) -> Finding
         process_tree,
         row: found.row,
         events,
+    }
+}
+
+/// Where an event is in its file: a line of text files, a record of EVTX files.
+fn position(files: &[FileReport], origin: Origin) -> String {
+    match files.get(origin.file).map(|f| f.ingest.format) {
+        Some("evtx") => format!("record {}", origin.line),
+        _ => format!("line {}", origin.line),
     }
 }
 

@@ -395,7 +395,7 @@ fn the_only_finding_is_the_sigma_msiexec_embedding_event() {
 }
 
 #[test]
-fn every_dataset_file_at_once_gives_the_one_finding_and_reads_all_but_evtx() {
+fn every_dataset_file_at_once_gives_the_one_finding_and_reads_every_file() {
     let Some(dir) = datasets_dir() else { return };
     let mut all = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("datasets dir") {
@@ -409,27 +409,121 @@ fn every_dataset_file_at_once_gives_the_one_finding_and_reads_all_but_evtx() {
     all.sort();
     let report = analyze_files(&all, 1 << 20);
     for file in &report.files {
-        let name = &file.name;
-        if name.ends_with(".evtx") {
-            assert_eq!(
-                file.ingest.error.as_deref(),
-                Some("EVTX files are not read yet; export the events as XML or JSON")
-            );
-        } else {
-            assert_eq!(file.ingest.error, None, "{name}");
-            assert_ne!(file.ingest.format, "unknown", "{name}");
-        }
+        assert_eq!(file.ingest.error, None, "{}", file.name);
+        assert_ne!(file.ingest.format, "unknown", "{}", file.name);
+        // Only the classic key=value blocks between XML events, and one byte after a gzip stream.
+        let expects_skips = file.name.ends_with("certutil_exe_certificate_extraction.raw")
+            || file.name.ends_with("empire_enable_rdp_2019-05-18203650.json");
+        assert_eq!(file.ingest.skipped_count > 0, expects_skips, "{}", file.name);
     }
+    // The positive is in the SigmaHQ JSON and in its EVTX: one row per reading, counted twice.
     assert_eq!(
         report.findings.len(),
         2,
-        "the same single positive, once per reading, when every file is dropped at once"
+        "{:#?}",
+        report.findings.iter().map(|f| &f.row).collect::<Vec<_>>()
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.row["process_id"] == "11056" && f.row["count"] == 2)
     );
     assert!(
         !report.summary.hosts.contains("WECserver"),
         "the Winlogbeat collector is not an endpoint"
     );
     assert!(report.summary.hosts.contains("HFDC01.shire.com"));
+}
+
+#[test]
+fn evtx_files_are_read_chunk_by_chunk_despite_stale_headers() {
+    let Some(dir) = datasets_dir() else { return };
+    let counts = |path: &str| {
+        let report = analyze_files(&[dir.join(path)], 1 << 16);
+        let file = &report.files[0].ingest;
+        assert_eq!(
+            (file.format, file.error.as_deref(), file.skipped_count),
+            ("evtx", None, 0),
+            "{path}"
+        );
+        file.sysmon_events.clone()
+    };
+    // SOURCES.md: the header says 1 chunk; 26 hold records 1-1402, 7 are zeroed.
+    assert_eq!(
+        counts("dfirartifactmuseum/APTSimulatorVM_Win10_Microsoft-Windows-Sysmon-Operational.evtx"),
+        BTreeMap::from([(1, 681), (4, 1), (5, 719), (16, 1)])
+    );
+    assert_eq!(
+        counts("sbousseaden_evtx_attack_samples/DE_sysmon-3-rdp-tun.evtx"),
+        BTreeMap::from([(1, 13), (3, 42), (5, 12), (6, 6)])
+    );
+    assert_eq!(
+        counts("sbousseaden_evtx_attack_samples/exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx"),
+        BTreeMap::from([(1, 4), (3, 3), (11, 1)])
+    );
+    for name in SIGMA_JSON {
+        assert_eq!(
+            counts(&format!("{SIGMA}{}", name.replace(".json", ".evtx"))),
+            BTreeMap::from([(1, 1)]),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn evtx_gives_what_the_same_events_exported_as_xml_give() {
+    let Some(dir) = datasets_dir() else { return };
+    let evtx = analyze_files(
+        &[dir.join("sbousseaden_evtx_attack_samples/Exec_sysmon_meterpreter_reversetcp_msipackage.evtx")],
+        1 << 16,
+    );
+    let xml = analyze_files(
+        &[dir.join(
+            "sbousseaden_evtx_attack_samples/Exec_sysmon_meterpreter_reversetcp_msipackage.evtx_dump.derived.xml",
+        )],
+        1 << 16,
+    );
+    assert_eq!(evtx.files[0].ingest.sysmon_events, xml.files[0].ingest.sysmon_events);
+    assert_eq!(evtx.summary.hosts, xml.summary.hosts);
+    assert_eq!(
+        (evtx.summary.first_time.clone(), evtx.summary.last_time.clone()),
+        (xml.summary.first_time, xml.summary.last_time)
+    );
+    let name = "proc_creation_win_msiexec_embedding__4a2a2c3e-209f-4d01-b513-4155a540b469";
+    let from_evtx = analyze_files(&[dir.join(format!("{SIGMA}{name}.evtx"))], 4096);
+    let from_json = analyze_files(&[dir.join(format!("{SIGMA}{name}.json"))], 4096);
+    let rows = |report: &sysmon_lens::Report| {
+        report
+            .findings
+            .iter()
+            .map(|f| (f.mode, f.row.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&from_evtx), rows(&from_json));
+}
+
+#[test]
+fn a_corrupt_evtx_chunk_is_reported_and_the_rest_read() {
+    let Some(dir) = datasets_dir() else { return };
+    let mut bytes =
+        std::fs::read(dir.join("dfirartifactmuseum/APTSimulatorVM_Win10_Microsoft-Windows-Sysmon-Operational.evtx"))
+            .expect("evtx");
+    let second_chunk = 4096 + 65536;
+    bytes[second_chunk..second_chunk + 8].copy_from_slice(b"garbage!");
+    let path = std::env::temp_dir().join(format!("sysmon-lens-corrupt-{}.evtx", std::process::id()));
+    std::fs::write(&path, &bytes).expect("write");
+    let report = analyze_files(std::slice::from_ref(&path), 1 << 16);
+    std::fs::remove_file(&path).expect("cleanup");
+    let file = &report.files[0].ingest;
+    assert_eq!(file.skipped[0].position, "chunk 1");
+    assert!(
+        file.skipped[0].reason.contains("no ElfChnk signature"),
+        "{}",
+        file.skipped[0].reason
+    );
+    let read: u64 = file.sysmon_events.values().sum();
+    assert!(read > 1300 && read < 1402, "the other chunks are read: {read} of 1402");
 }
 
 #[test]
