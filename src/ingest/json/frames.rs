@@ -254,6 +254,22 @@ fn scan(
     json_lines: bool,
 ) -> (ScanState, Stop) {
     while pos < buf.len() {
+        if in_string && !escaped {
+            // Jump to the next byte that can end the string (or, in JSON Lines, the line).
+            let rest = &buf[pos..];
+            let next = if json_lines {
+                memchr::memchr3(b'"', b'\\', b'\n', rest)
+            } else {
+                memchr::memchr2(b'"', b'\\', rest)
+            };
+            match next {
+                Some(skip) => pos += skip,
+                None => {
+                    pos = buf.len();
+                    break;
+                }
+            }
+        }
         let byte = buf[pos];
         pos += 1;
         if in_string {
