@@ -131,10 +131,6 @@ impl Coverage {
         }
         gaps
     }
-
-    pub fn has_events(&self) -> bool {
-        self.processes + self.traffic > 0 || !self.time_sources.is_empty()
-    }
 }
 
 /// The per-file part of the report this module fills.
