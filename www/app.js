@@ -19,6 +19,7 @@ let defaults = [];
 let worker = null;
 let runId = 0;
 let progressRows = [];
+let runStarted = 0;
 let showSuppressed = false;
 
 const view = () => {
@@ -86,6 +87,7 @@ function analyze(added = []) {
   }
   if (files.length === 0) return;
   runId += 1;
+  runStarted = performance.now();
   document.body.dataset.state = "running";
   setBusy(true);
   showProgressRows();
@@ -108,8 +110,17 @@ function updateProgress(index, bytes, events) {
   const row = progressRows[index];
   if (!row) return;
   row.bar.value = bytes;
+  row.read = bytes;
   const done = bytes >= row.file.size;
-  row.status.textContent = `${formatBytes(bytes)} of ${formatBytes(row.file.size)}${done ? " — read" : ""} · ${events.toLocaleString("en")} Sysmon events so far`;
+  // Rates over the whole run: bytes of every file read so far, events across files.
+  const seconds = Math.max((performance.now() - runStarted) / 1000, 0.001);
+  const read = progressRows.reduce((sum, r) => sum + (r.read ?? 0), 0);
+  const total = progressRows.reduce((sum, r) => sum + r.file.size, 0);
+  const rate = read / seconds;
+  const eta = rate > 0 ? Math.ceil((total - read) / rate) : 0;
+  row.status.textContent = `${formatBytes(bytes)} of ${formatBytes(row.file.size)}${done ? " — read" : ""} · `
+    + `${events.toLocaleString("en")} Sysmon events · ${formatBytes(rate)}/s, ${Math.round(events / seconds).toLocaleString("en")} events/s`
+    + (read < total ? ` · about ${eta} s left` : "");
 }
 
 function formatBytes(n) {
