@@ -65,6 +65,7 @@ function onWorkerMessage(msg) {
       updateProgress(msg.file, msg.bytes, msg.events);
       break;
     case "report":
+      for (const row of progressRows) row.status.textContent = `${formatBytes(row.file.size)} read`;
       reportText = msg.data;
       report = JSON.parse(reportText);
       setBusy(false);
