@@ -19,10 +19,9 @@ pub fn is_flow(record: &Map<String, Value>) -> bool {
         || (record.contains_key("pn") && record.contains_key("da") && record.contains_key("dp"))
 }
 
-pub fn flow(record: &Map<String, Value>) -> RawEvent {
-    let document = Value::Object(record.clone());
-    let text = |key: &str| text_at(&document, &[key]);
-    let start = record
+pub fn flow(document: &Value) -> RawEvent {
+    let text = |key: &str| text_at(document, &[key]);
+    let start = document
         .get("fss")
         .and_then(scalar)
         .and_then(|secs| secs.parse::<i64>().ok())

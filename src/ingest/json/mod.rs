@@ -33,28 +33,28 @@ impl Parsed {
 /// Parses one record, recognising its shape from the fields it has.
 pub fn parse_record(text: &[u8]) -> Result<Parsed, String> {
     let value: Value = serde_json::from_slice(text).map_err(|err| format!("malformed JSON: {err}"))?;
-    let Value::Object(record) = value else {
+    let Some(record) = value.as_object() else {
         return Err("JSON record is not an object".into());
     };
     if record.get("Event").and_then(|event| event.get("System")).is_some() {
-        return Ok(Parsed::one(evtx_dump::event(&record), "evtx-dump-json"));
+        return Ok(Parsed::one(evtx_dump::event(record), "evtx-dump-json"));
     }
     if record.contains_key("result") || record.contains_key("results") {
-        return splunk::events(&record);
+        return splunk::events(record);
     }
     if record.get("winlog").is_some_and(Value::is_object) {
-        return Ok(winlogbeat::modern(&record));
+        return Ok(winlogbeat::modern(&value));
     }
     let legacy_system = ["source_name", "log_name", "computer_name"]
         .iter()
         .any(|key| record.contains_key(*key));
     if record.contains_key("event_id") && legacy_system {
-        return Ok(Parsed::one(winlogbeat::legacy(&record), "winlogbeat"));
+        return Ok(Parsed::one(winlogbeat::legacy(record), "winlogbeat"));
     }
-    if cisco_nvm::is_flow(&record) {
-        return Ok(Parsed::one(cisco_nvm::flow(&record), "cisco-nvm"));
+    if cisco_nvm::is_flow(record) {
+        return Ok(Parsed::one(cisco_nvm::flow(&value), "cisco-nvm"));
     }
-    if let Some(parsed) = flat::event(&record) {
+    if let Some(parsed) = flat::event(record) {
         return Ok(parsed);
     }
     let keys: Vec<&str> = record.keys().take(6).map(String::as_str).collect();

@@ -28,24 +28,23 @@ pub fn legacy(record: &Map<String, Value>) -> RawEvent {
 }
 
 /// Winlogbeat 7/8, raw or after the ECS pipeline.
-pub fn modern(record: &Map<String, Value>) -> Parsed {
-    let document = Value::Object(record.clone());
+pub fn modern(document: &Value) -> Parsed {
     let winlog = |path: &[&str]| {
         let mut full = vec!["winlog"];
         full.extend_from_slice(path);
-        text_at(&document, &full)
+        text_at(document, &full)
     };
     let mut event = RawEvent {
-        event_id: at(&document, &["winlog", "event_id"]).and_then(event_id_of),
+        event_id: at(document, &["winlog", "event_id"]).and_then(event_id_of),
         provider: winlog(&["provider_name"]),
         channel: winlog(&["channel"]),
-        computer: winlog(&["computer_name"]).or_else(|| text_at(&document, &["host", "name"])),
+        computer: winlog(&["computer_name"]).or_else(|| text_at(document, &["host", "name"])),
         security_user_id: winlog(&["user", "identifier"]),
-        shipper_time: text_at(&document, &["@timestamp"]).map(|time| ("@timestamp", time)),
-        data: event_data(at(&document, &["winlog", "event_data"])),
+        shipper_time: text_at(document, &["@timestamp"]).map(|time| ("@timestamp", time)),
+        data: event_data(at(document, &["winlog", "event_data"])),
         ..RawEvent::default()
     };
-    let format = if fill_from_ecs(&mut event, &document) {
+    let format = if fill_from_ecs(&mut event, document) {
         "ecs"
     } else {
         "winlogbeat"
