@@ -245,93 +245,58 @@ enum Stop {
 }
 
 /// Tracks brackets outside strings from `pos` until the record closes or the buffer ends.
-fn scan(
-    buf: &[u8],
-    mut pos: usize,
-    mut depth: u32,
-    mut in_string: bool,
-    mut escaped: bool,
-    json_lines: bool,
-) -> (ScanState, Stop) {
-    while pos < buf.len() {
-        if in_string && !escaped {
+fn scan(buf: &[u8], pos: usize, depth: u32, in_string: bool, escaped: bool, json_lines: bool) -> (ScanState, Stop) {
+    let mut s = ScanState {
+        pos,
+        depth,
+        in_string,
+        escaped,
+    };
+    while s.pos < buf.len() {
+        if s.in_string && !s.escaped {
             // Jump to the next byte that can end the string (or, in JSON Lines, the line).
-            let rest = &buf[pos..];
+            let rest = &buf[s.pos..];
             let next = if json_lines {
                 memchr::memchr3(b'"', b'\\', b'\n', rest)
             } else {
                 memchr::memchr2(b'"', b'\\', rest)
             };
             match next {
-                Some(skip) => pos += skip,
+                Some(skip) => s.pos += skip,
                 None => {
-                    pos = buf.len();
+                    s.pos = buf.len();
                     break;
                 }
             }
         }
-        let byte = buf[pos];
-        pos += 1;
-        if in_string {
-            if escaped {
-                escaped = false;
+        let byte = buf[s.pos];
+        s.pos += 1;
+        if s.in_string {
+            if s.escaped {
+                s.escaped = false;
             } else if byte == b'\\' {
-                escaped = true;
+                s.escaped = true;
             } else if byte == b'"' {
-                in_string = false;
+                s.in_string = false;
             } else if byte == b'\n' && json_lines {
-                return (
-                    ScanState {
-                        pos,
-                        depth,
-                        in_string,
-                        escaped,
-                    },
-                    Stop::LineEnded,
-                );
+                return (s, Stop::LineEnded);
             }
             continue;
         }
         match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
+            b'"' => s.in_string = true,
+            b'{' | b'[' => s.depth += 1,
             b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return (
-                        ScanState {
-                            pos,
-                            depth,
-                            in_string,
-                            escaped,
-                        },
-                        Stop::Closed,
-                    );
+                s.depth = s.depth.saturating_sub(1);
+                if s.depth == 0 {
+                    return (s, Stop::Closed);
                 }
             }
-            b'\n' if json_lines => {
-                return (
-                    ScanState {
-                        pos,
-                        depth,
-                        in_string,
-                        escaped,
-                    },
-                    Stop::LineEnded,
-                );
-            }
+            b'\n' if json_lines => return (s, Stop::LineEnded),
             _ => {}
         }
     }
-    (
-        ScanState {
-            pos,
-            depth,
-            in_string,
-            escaped,
-        },
-        Stop::NeedMore,
-    )
+    (s, Stop::NeedMore)
 }
 
 #[cfg(test)]
