@@ -34,11 +34,16 @@ pub struct Evidence {
 
 impl Evidence {
     fn of(event: &RawEvent, time: Option<&EventTime>, origin: Origin) -> Self {
+        Self::with_fields(event, time, origin, |_| true)
+    }
+
+    /// Keeps only the raw fields `keep` accepts (the computer name counts as `Computer`).
+    fn with_fields(event: &RawEvent, time: Option<&EventTime>, origin: Origin, keep: impl Fn(&str) -> bool) -> Self {
         let mut fields = Vec::with_capacity(event.data.len() + 2);
-        if let Some(computer) = &event.computer {
+        if let Some(computer) = event.computer.as_ref().filter(|_| keep("Computer")) {
             fields.push(("Computer".to_string(), computer.clone()));
         }
-        fields.extend(event.data.iter().cloned());
+        fields.extend(event.data.iter().filter(|(name, _)| keep(name)).cloned());
         Self {
             origin,
             event_id: event.event_id.unwrap_or_default(),

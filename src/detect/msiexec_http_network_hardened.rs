@@ -62,25 +62,22 @@ impl HttpFromMsiexecHardened {
         if !matches!(row.dest_port.as_deref(), Some("80" | "443")) {
             return;
         }
-        let mut evidence = Evidence::of(event, time, origin);
-        if !row
+        // Most of these belong to other programs: keep only what a join or a reader needs.
+        const KEPT: [&str; 8] = [
+            "Computer",
+            "UtcTime",
+            "ProcessGuid",
+            "ProcessId",
+            "Image",
+            "User",
+            "DestinationIp",
+            "DestinationPort",
+        ];
+        let own = row
             .process_name
             .as_deref()
-            .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe"))
-        {
-            // Most of these belong to other programs: keep only what a join or a reader needs.
-            const KEPT: [&str; 8] = [
-                "Computer",
-                "UtcTime",
-                "ProcessGuid",
-                "ProcessId",
-                "Image",
-                "User",
-                "DestinationIp",
-                "DestinationPort",
-            ];
-            evidence.fields.retain(|(name, _)| KEPT.contains(&name.as_str()));
-        }
+            .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe"));
+        let evidence = Evidence::with_fields(event, time, origin, |name| own || KEPT.contains(&name));
         self.connections.push(Connection {
             row: row.clone(),
             time: time.map(|t| t.at),
