@@ -68,7 +68,7 @@ impl RawEvent {
                 let provider = self.provider.as_deref().unwrap_or("");
                 let channel = self.channel.as_deref().unwrap_or("");
                 provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon")
-                    || channel.to_ascii_lowercase().contains("sysmon")
+                    || channel.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"sysmon"))
             }
         }
     }
