@@ -65,7 +65,7 @@ th{width:16rem;color:#57606a;font-weight:500}td,pre{font-family:ui-monospace,mon
 <p>${esc(`${report.tool.name} ${report.tool.version}`)}; every value below is shown as text, as it was logged.</p>
 <h2>Summary</h2>
 ${table([["Files", report.files.map((f) => f.name).join(", ")], ["Sysmon events", Object.entries(s.sysmon_events).map(([k, v]) => `EID ${k}: ${v}`).join(", ")],
-  ["Hosts", s.hosts.join(", ")], ["Time range (UTC)", s.first_time ? `${s.first_time} — ${s.last_time}` : "none"]])}
+  ["Hosts (process and network events)", s.hosts.join(", ")], ["Time range of process and network events (UTC)", s.first_time ? `${s.first_time} — ${s.last_time}` : "none"]])}
 <h2>Findings (${report.findings.length})</h2>${findings}
 <h2>Risk by object</h2>${table(report.risk_totals.map((t) => [`${t.object} (${t.type})`, `${t.score} from ${t.findings} findings`]))}
 <h2>Searches</h2>${detections}

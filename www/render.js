@@ -19,9 +19,9 @@ function renderSummary(report) {
     ["Sysmon events by EventID", eventCounts(s.sysmon_events)],
     ["Other providers' events (skipped, never matched)", s.other_events],
     ["Records that could not be read", s.skipped],
-    ["Hosts", s.hosts.join(", ") || "none"],
+    ["Hosts (process and network events)", s.hosts.join(", ") || "none"],
     ["Users", s.users.join(", ") || "none"],
-    ["Time range (UTC)", s.first_time ? `${s.first_time} — ${s.last_time}` : "none"],
+    ["Time range of process and network events (UTC)", s.first_time ? `${s.first_time} — ${s.last_time}` : "none"],
   ], "fields summary-table");
 
   const fileRows = report.files.map((file) =>

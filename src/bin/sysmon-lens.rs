@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use sysmon_lens::detect::Mode;
+use sysmon_lens::generate::{Plan, Shape, generate};
 use sysmon_lens::{Analyzer, Report};
 
 /// Files are read in slices of this size, as the page reads them.
@@ -38,6 +39,43 @@ enum Command {
     },
     /// Print the built-in demonstration sample (Sysmon XML) to standard output.
     Demo,
+    /// Write a generated Sysmon log with planted scenarios, for benchmarks and large tests.
+    Generate {
+        /// The log's shape.
+        #[arg(long, value_parser = parse_shape, default_value = "xml")]
+        shape: Shape,
+        /// About how many bytes to write: 500M, 4G, 1000000 …
+        #[arg(long, value_parser = parse_size)]
+        size: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the log.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where to write what was planted and the counts by EventID (JSON).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+}
+
+fn parse_shape(name: &str) -> Result<Shape, String> {
+    Shape::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Shape::ALL.iter().map(|shape| shape.name()).collect();
+        format!("unknown shape {name:?}; one of: {}", names.join(", "))
+    })
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, scale) = match text.trim().to_ascii_uppercase() {
+        t if t.ends_with('G') => (t[..t.len() - 1].to_string(), 1 << 30),
+        t if t.ends_with('M') => (t[..t.len() - 1].to_string(), 1 << 20),
+        t if t.ends_with('K') => (t[..t.len() - 1].to_string(), 1 << 10),
+        t => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .map(|n| n * scale)
+        .map_err(|_| format!("not a size: {text:?} (examples: 500M, 4G)"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -53,6 +91,21 @@ fn main() -> ExitCode {
         Command::Demo => {
             print!("{}", sysmon_lens::demo::sample());
             return ExitCode::from(0);
+        }
+        Command::Generate {
+            shape,
+            size,
+            seed,
+            out,
+            manifest,
+        } => {
+            return match write_generated(Plan::new(shape, size, seed), &out, manifest.as_deref()) {
+                Ok(()) => ExitCode::from(0),
+                Err(err) => {
+                    eprintln!("sysmon-lens: {err:#}");
+                    ExitCode::from(2)
+                }
+            };
         }
     };
     match scan(&paths).and_then(|report| print(&report, format).map(|()| report)) {
@@ -110,6 +163,26 @@ fn scan(paths: &[PathBuf]) -> Result<Report> {
         }
     }
     Ok(report)
+}
+
+fn write_generated(plan: Plan, out: &Path, manifest_path: Option<&Path>) -> Result<()> {
+    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    let manifest = generate(plan, &mut writer).with_context(|| format!("cannot write {}", out.display()))?;
+    writer.flush()?;
+    eprintln!(
+        "{}: {} bytes, {} events, {} planted scenarios ({})",
+        out.display(),
+        manifest.bytes,
+        manifest.events,
+        manifest.planted.len(),
+        manifest.shape
+    );
+    if let Some(path) = manifest_path {
+        let text = serde_json::to_string_pretty(&manifest)?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// A file, or every file under a directory in name order.

@@ -8,6 +8,7 @@
 //! are those of the same events exported from Event Viewer.
 
 use super::input::Sink;
+use super::prefilter::{self, Verdict};
 use super::text::accept;
 use super::xml;
 use evtx::{EvtxChunkData, ParserSettings};
@@ -108,9 +109,15 @@ impl Evtx {
             match rendered {
                 Ok(record) => {
                     let line = record.event_record_id;
-                    let parsed = xml::parse::parse_event(&record.data);
                     let stats = &mut sink.members[member].stats;
-                    match parsed {
+                    *sink.records += 1;
+                    if sink.prefilter
+                        && let Verdict::CountOnly(event_id) = prefilter::xml_event(record.data.as_bytes())
+                    {
+                        stats.count_sysmon(event_id);
+                        continue;
+                    }
+                    match xml::parse::parse_event(&record.data) {
                         Ok(event) => accept(stats, event, line, &mut |event, line| {
                             (sink.on_event)(event, member, line)
                         }),

@@ -27,6 +27,10 @@ pub struct Sink<'a> {
     /// Receives each Sysmon event with its member's index and line.
     pub on_event: &'a mut dyn FnMut(RawEvent, usize, u64),
     pub budget: &'a mut Budget,
+    /// Whether irrelevant events are counted without parsing ([`super::prefilter`]).
+    pub prefilter: bool,
+    /// Records counted so far, across members.
+    pub records: &'a mut u64,
 }
 
 impl Sink<'_> {
@@ -101,7 +105,9 @@ impl Layer {
             }
             Layer::Text { member, reader } => {
                 let member = *member;
+                let before = reader.stats.records();
                 reader.feed(chunk, &mut |event, line| (sink.on_event)(event, member, line));
+                *sink.records += reader.stats.records() - before;
             }
             Layer::Gzip(gzip) => gzip.feed(chunk, sink),
             Layer::Tar(tar) => tar.feed(chunk, sink),
@@ -163,7 +169,7 @@ impl Layer {
                 let member = sink.add_member(&name, &container);
                 Layer::Text {
                     member,
-                    reader: Box::default(),
+                    reader: Box::new(TextIngest::new(sink.prefilter)),
                 }
             }
         };
@@ -188,15 +194,29 @@ pub struct Input {
     layer: Layer,
     members: Vec<Member>,
     budget: Budget,
+    prefilter: bool,
+    records: u64,
 }
 
 impl Input {
     pub fn new(name: &str) -> Self {
+        Self::with_prefilter(name, true)
+    }
+
+    /// An input whose irrelevant events are parsed in full when `prefilter` is false.
+    pub fn with_prefilter(name: &str, prefilter: bool) -> Self {
         Self {
             layer: Layer::start(name.to_string(), String::new(), 0),
             members: Vec::new(),
             budget: Budget::default(),
+            prefilter,
+            records: 0,
         }
+    }
+
+    /// Records read so far, in every member (counted ones included).
+    pub fn records(&self) -> u64 {
+        self.records
     }
 
     /// Feeds the next chunk; events arrive with their member's index and line.
@@ -206,6 +226,8 @@ impl Input {
             members: &mut self.members,
             on_event,
             budget: &mut self.budget,
+            prefilter: self.prefilter,
+            records: &mut self.records,
         };
         self.layer.feed(chunk, &mut sink);
     }
@@ -216,6 +238,8 @@ impl Input {
             members: &mut self.members,
             on_event,
             budget: &mut self.budget,
+            prefilter: self.prefilter,
+            records: &mut self.records,
         };
         self.layer.finish(&mut sink);
         self.members

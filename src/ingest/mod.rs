@@ -13,7 +13,7 @@ pub mod evtx;
 pub mod input;
 pub mod json;
 pub mod lines;
-
+pub mod prefilter;
 pub mod raw_event;
 pub mod text;
 pub mod xml;
@@ -70,6 +70,15 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl IngestStats {
+    /// Records read so far: Sysmon events, other providers' events and flows.
+    pub fn records(&self) -> u64 {
+        self.sysmon_events.values().sum::<u64>() + self.other_events + self.flow_records
+    }
+
+    fn count_sysmon(&mut self, event_id: u32) {
+        *self.sysmon_events.entry(event_id).or_default() += 1;
+    }
+
     fn skip(&mut self, line: u64, reason: String) {
         self.skip_at(&format!("line {line}"), reason);
     }

@@ -3,6 +3,7 @@
 use super::csv::{CsvRows, looks_like_splunk_csv};
 use super::decode::TextDecoder;
 use super::json::frames::JsonFramer;
+use super::prefilter::{self, JsonKeys, Verdict};
 use super::raw_event::Producer;
 use super::xml::frames::XmlFramer;
 use super::{IngestStats, Piece, RawEvent, is_record_marker, json, preview, xml};
@@ -25,20 +26,17 @@ enum Reader {
 pub struct TextIngest {
     decoder: TextDecoder,
     reader: Reader,
+    /// Whether events the detections never read are counted without parsing.
+    prefilter: bool,
     pub stats: IngestStats,
 }
 
-impl Default for TextIngest {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl TextIngest {
-    pub fn new() -> Self {
+    pub fn new(prefilter: bool) -> Self {
         Self {
             decoder: TextDecoder::new(),
             reader: Reader::Sniffing(Vec::new()),
+            prefilter,
             stats: IngestStats::default(),
         }
     }
@@ -112,8 +110,12 @@ impl TextIngest {
                 if at_eof {
                     self.decoder.finish(&mut framer.buf);
                 }
+                let prefilter = self.prefilter;
                 framer.drain(at_eof, &mut |piece| match piece {
-                    Piece::Record { text, line } => match std::str::from_utf8(text) {
+                    Piece::Record { text, line } => match utf8(text) {
+                        Ok(_) if prefilter && let Verdict::CountOnly(event_id) = prefilter::xml_event(text) => {
+                            stats.count_sysmon(event_id)
+                        }
                         Ok(text) => match xml::parse::parse_event(text) {
                             Ok(event) => accept(stats, event, line, on_event),
                             Err(reason) => stats.skip(line, reason),
@@ -142,7 +144,13 @@ impl TextIngest {
                 if at_eof {
                     self.decoder.finish(&mut framer.buf);
                 }
+                let keys = self.prefilter.then(|| JsonKeys::of(stats.format)).flatten();
                 framer.drain(at_eof, &mut |piece| match piece {
+                    Piece::Record { text, .. }
+                        if let Some(Verdict::CountOnly(event_id)) = keys.map(|keys| keys.record(text)) =>
+                    {
+                        stats.count_sysmon(event_id)
+                    }
                     Piece::Record { text, line } => match json::parse_record(text) {
                         Ok(parsed) => {
                             if stats.format.is_empty() {
@@ -161,7 +169,12 @@ impl TextIngest {
     }
 }
 
-/// Counts a parsed event and hands Sysmon events and network flows on.
+/// Checks UTF-8 with SIMD; std's slower check runs only to say where it fails.
+fn utf8(text: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    simdutf8::basic::from_utf8(text).or_else(|_| std::str::from_utf8(text))
+}
+
+/// Counts a parsed event and hands on network flows and the Sysmon events the detections read.
 pub(super) fn accept(stats: &mut IngestStats, event: RawEvent, line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
     if event.producer == Producer::CiscoNvm {
         stats.flow_records += 1;
@@ -173,8 +186,10 @@ pub(super) fn accept(stats: &mut IngestStats, event: RawEvent, line: u64, on_eve
     }
     match event.event_id {
         Some(id) => {
-            *stats.sysmon_events.entry(id).or_default() += 1;
-            on_event(event, line);
+            stats.count_sysmon(id);
+            if prefilter::is_read_by_detections(id) {
+                on_event(event, line);
+            }
         }
         None => stats.skip(line, "Sysmon event without a numeric EventID".into()),
     }

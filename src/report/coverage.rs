@@ -1,4 +1,4 @@
-//! What one file's events let the detections see: where `_time` came from, how often
+//! What one file's process creation and network events let the detections see: where `_time` came from, how often
 //! timestamps disagreed, and which fields the detections need but the data lacks.
 
 use crate::normalize::{Cim, EventTime};
@@ -136,7 +136,7 @@ impl Coverage {
 /// The per-file part of the report this module fills.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CoverageReport {
-    /// How many events took `_time` from each field.
+    /// How many process and network events took `_time` from each field.
     pub time_sources: BTreeMap<&'static str, u64>,
     /// Events whose `UtcTime` and another timestamp (SystemTime or a shipper's) differ by over a second.
     pub time_skew_events: u64,

@@ -48,6 +48,8 @@ pub struct Summary {
     pub sysmon_events: BTreeMap<u32, u64>,
     pub other_events: u64,
     pub skipped: u64,
+    /// Hosts, users and the time range of the events the detections read (process
+    /// creations and network connections); other EventIDs are counted, not parsed.
     pub hosts: BTreeSet<String>,
     pub users: BTreeSet<String>,
     pub first_time: Option<String>,

@@ -7,10 +7,14 @@
 
 use crate::ingest::lines::LineCounter;
 use crate::ingest::{MAX_RECORD_BYTES, Piece, preview};
-use memchr::memmem;
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
 
 const OPEN: &[u8] = b"<Event";
 const CLOSE: &[u8] = b"</Event>";
+/// Built once: building a searcher costs more than searching one event.
+static OPEN_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(OPEN));
+static CLOSE_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CLOSE));
 /// Between-text is classified line by line; a line longer than this is classified early.
 const MAX_PENDING_TEXT: usize = 1 << 20;
 
@@ -105,7 +109,7 @@ impl XmlFramer {
                     }
                 },
                 State::InEvent { start, scan } => {
-                    let close = memmem::find(&self.buf[scan..], CLOSE).map(|at| scan + at);
+                    let close = CLOSE_FINDER.find(&self.buf[scan..]).map(|at| scan + at);
                     let limit = close.unwrap_or(len);
                     if let Some(next) = self.next_open_in(scan, limit) {
                         let line = self.lines.line_at(&self.buf, start);
@@ -155,7 +159,7 @@ impl XmlFramer {
                         }
                     }
                 }
-                State::Discarding { scan } => match memmem::find(&self.buf[scan..], CLOSE) {
+                State::Discarding { scan } => match CLOSE_FINDER.find(&self.buf[scan..]) {
                     Some(at) => {
                         let end = scan + at + CLOSE.len();
                         self.text_from = end;
@@ -193,7 +197,7 @@ impl XmlFramer {
     /// Finds the next `<Event` start tag (not `<Events`, `<EventData`, `<EventID`).
     fn find_open(&mut self, from: usize, at_eof: bool) -> Found {
         let mut at = from;
-        while let Some(hit) = memmem::find(&self.buf[at..], OPEN) {
+        while let Some(hit) = OPEN_FINDER.find(&self.buf[at..]) {
             let start = at + hit;
             match self.buf.get(start + OPEN.len()) {
                 None if at_eof => return Found::Nothing,
@@ -210,7 +214,7 @@ impl XmlFramer {
     /// An `<Event` start tag wholly inside `from..limit`.
     fn next_open_in(&self, from: usize, limit: usize) -> Option<usize> {
         let mut at = from;
-        while let Some(hit) = memmem::find(&self.buf[at..limit], OPEN) {
+        while let Some(hit) = OPEN_FINDER.find(&self.buf[at..limit]) {
             let start = at + hit;
             if let Some(b' ' | b'>' | b'\t' | b'\r' | b'\n') = self.buf.get(start + OPEN.len()) {
                 return Some(start);

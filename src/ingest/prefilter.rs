@@ -1,0 +1,247 @@
+//! The event-level prefilter: most Sysmon events are EventIDs neither detection
+//! reads, so each event's EventID and provider are looked up on its raw bytes and
+//! such an event is only counted, never parsed.
+//!
+//! It decides "count only" when it can prove the full parser would see a Sysmon
+//! event of another EventID; anything less plain goes to the full parser. The proof:
+//! the EventID element (or key) occurs exactly once, holds plain ASCII digits, and the
+//! provider is written out as `Microsoft-Windows-Sysmon`. Character references
+//! (`&#…;`) and JSON `\u` escapes cannot hide a process creation: an escaped EventID is
+//! not plain digits, and an escaped provider is not the literal name, so both are
+//! parsed. Process creation and network connection events (EIDs 1 and 3) are always
+//! parsed, whatever they contain, so the process tree's compact table
+//! ([`crate::annotate::process_tree`]) and the hardened join keep every row they need.
+//!
+//! A counted event is trusted to be well-formed: an irrelevant event that is
+//! malformed elsewhere is counted rather than reported as skipped. JSON records are
+//! trusted to keep the shape of the file's first record.
+
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+/// EventIDs the detections read: process creation and network connection.
+pub fn is_read_by_detections(event_id: u32) -> bool {
+    matches!(event_id, 1 | 3)
+}
+
+/// What the prefilter decided for one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A Sysmon event of this EventID, which no detection reads: count it only.
+    CountOnly(u32),
+    /// Parse it fully.
+    Parse,
+}
+
+const SYSMON: &[u8] = b"Microsoft-Windows-Sysmon";
+
+struct Needles {
+    event_id: Finder<'static>,
+    provider: Finder<'static>,
+}
+
+static XML: LazyLock<Needles> = LazyLock::new(|| Needles {
+    event_id: Finder::new("EventID"),
+    provider: Finder::new("Provider"),
+});
+
+/// An XML `<Event>` element.
+pub fn xml_event(event: &[u8]) -> Verdict {
+    let needles = &*XML;
+    let Some(id) = needles.event_id.find(event) else {
+        return Verdict::Parse;
+    };
+    // `<EventID>digits</EventID>`, and no other mention of EventID after it.
+    if id == 0 || event[id - 1] != b'<' || event.get(id + 7) != Some(&b'>') {
+        return Verdict::Parse;
+    }
+    let Some((event_id, digits_end)) = digits(event, id + 8) else {
+        return Verdict::Parse;
+    };
+    let Some(rest) = event[digits_end..].strip_prefix(b"</EventID>") else {
+        return Verdict::Parse;
+    };
+    if is_read_by_detections(event_id) || needles.event_id.find(rest).is_some() {
+        return Verdict::Parse;
+    }
+    // `<Provider Name='Microsoft-Windows-Sysmon'`, the only Provider element.
+    let Some(provider) = needles.provider.find(event) else {
+        return Verdict::Parse;
+    };
+    let after = &event[provider + 8..];
+    let sysmon = provider > 0
+        && event[provider - 1] == b'<'
+        && after.strip_prefix(b" Name=").is_some_and(|value| quoted(value, SYSMON))
+        && needles.provider.find(after).is_none();
+    if sysmon {
+        Verdict::CountOnly(event_id)
+    } else {
+        Verdict::Parse
+    }
+}
+
+/// The JSON keys one shape keeps its EventID and provider under.
+pub struct JsonKeys {
+    event_id: Finder<'static>,
+    provider: Finder<'static>,
+    /// What follows the provider key when the provider is Sysmon.
+    sysmon: &'static [u8],
+}
+
+static EVTX_DUMP: LazyLock<JsonKeys> = LazyLock::new(|| JsonKeys {
+    event_id: Finder::new("\"EventID\":"),
+    provider: Finder::new("\"Provider\":"),
+    sysmon: b"{\"#attributes\":{\"Name\":\"Microsoft-Windows-Sysmon\"",
+});
+static WINLOGBEAT: LazyLock<JsonKeys> = LazyLock::new(|| JsonKeys {
+    event_id: Finder::new("\"event_id\":"),
+    provider: Finder::new("\"provider_name\":"),
+    sysmon: b"\"Microsoft-Windows-Sysmon\"",
+});
+static FLAT: LazyLock<JsonKeys> = LazyLock::new(|| JsonKeys {
+    event_id: Finder::new("\"EventID\":"),
+    provider: Finder::new("\"SourceName\":"),
+    sysmon: b"\"Microsoft-Windows-Sysmon\"",
+});
+static UNICODE_ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\\u"));
+
+impl JsonKeys {
+    /// The keys of a JSON shape (as the report names it), if the prefilter knows it.
+    pub fn of(format: &str) -> Option<&'static JsonKeys> {
+        match format {
+            "evtx-dump-json" => Some(&EVTX_DUMP),
+            "winlogbeat" | "ecs" => Some(&WINLOGBEAT),
+            "otrf" | "nxlog" => Some(&FLAT),
+            _ => None,
+        }
+    }
+
+    /// One JSON record of this shape.
+    pub fn record(&self, record: &[u8]) -> Verdict {
+        let Some(event_id) = unique_value(&self.event_id, record) else {
+            return Verdict::Parse;
+        };
+        let quoted_digits = event_id.strip_prefix(b"\"").map(|inner| (inner, true));
+        let (text, quoted) = quoted_digits.unwrap_or((event_id, false));
+        let Some((id, end)) = digits(text, 0) else {
+            return Verdict::Parse;
+        };
+        let closed = match (quoted, text.get(end)) {
+            (true, Some(b'"')) => true,
+            (false, Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n')) => true,
+            _ => false,
+        };
+        let sysmon = || unique_value(&self.provider, record).is_some_and(|value| value.starts_with(self.sysmon));
+        if !closed || is_read_by_detections(id) || UNICODE_ESCAPE.find(record).is_some() || !sysmon() {
+            return Verdict::Parse;
+        }
+        Verdict::CountOnly(id)
+    }
+}
+
+/// What follows the only occurrence of `key` (after blanks), if it occurs exactly once.
+fn unique_value<'a>(key: &Finder<'_>, record: &'a [u8]) -> Option<&'a [u8]> {
+    let at = key.find(record)? + key.needle().len();
+    let rest = &record[at..];
+    if key.find(rest).is_some() {
+        return None;
+    }
+    Some(rest.trim_ascii_start())
+}
+
+/// 1–9 ASCII digits at `from`: their value and where they end.
+fn digits(text: &[u8], from: usize) -> Option<(u32, usize)> {
+    let run = text[from.min(text.len())..]
+        .iter()
+        .take(10)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if run == 0 || run > 9 {
+        return None;
+    }
+    let value = text[from..from + run]
+        .iter()
+        .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    Some((value, from + run))
+}
+
+/// True when `text` starts with `value` in matching single or double quotes.
+fn quoted(text: &[u8], value: &[u8]) -> bool {
+    match text.first() {
+        Some(&quote @ (b'\'' | b'"')) => text[1..].starts_with(value) && text.get(1 + value.len()) == Some(&quote),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = "<Event xmlns='x'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385F}'/><EventID>10</EventID><Computer>H</Computer></System><EventData><Data Name='Image'>a</Data></EventData></Event>";
+
+    #[test]
+    fn xml_plain_irrelevant_events_are_counted_only() {
+        assert_eq!(xml_event(XML.as_bytes()), Verdict::CountOnly(10));
+        for relevant in ["<EventID>1</EventID>", "<EventID>3</EventID>"] {
+            let event = XML.replace("<EventID>10</EventID>", relevant);
+            assert_eq!(xml_event(event.as_bytes()), Verdict::Parse, "{relevant}");
+        }
+    }
+
+    #[test]
+    fn xml_anything_unusual_is_parsed() {
+        for (from, to) in [
+            ("<EventID>10</EventID>", "<EventID>&#49;</EventID>"),
+            ("<EventID>10</EventID>", "<EventID> 10</EventID>"),
+            ("<EventID>10</EventID>", "<EventID Qualifiers=''>10</EventID>"),
+            ("<EventID>10</EventID>", "<e:EventID>10</e:EventID>"),
+            ("<Computer>", "<!--<EventID>1</EventID>--><Computer>"),
+            (
+                "Name='Microsoft-Windows-Sysmon'",
+                "Name='Microsoft-Windows-Security-Auditing'",
+            ),
+            ("Name='Microsoft-Windows-Sysmon'", "Name='Microsoft-Windows-&#83;ysmon'"),
+            ("Name='Microsoft-Windows-Sysmon'", "Name='Microsoft-Windows-Sysmon2'"),
+            ("<Computer>", "<Provider Name='Other'/><Computer>"),
+        ] {
+            let event = XML.replace(from, to);
+            assert_ne!(event, XML);
+            assert_eq!(xml_event(event.as_bytes()), Verdict::Parse, "{to}");
+        }
+    }
+
+    #[test]
+    fn json_shapes() {
+        let evtx = br##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":7},"EventData":{"Image":"a"}}}"##;
+        assert_eq!(
+            JsonKeys::of("evtx-dump-json").expect("known").record(evtx),
+            Verdict::CountOnly(7)
+        );
+        let ecs = br#"{"winlog":{"event_id": "13","provider_name":"Microsoft-Windows-Sysmon"}}"#;
+        assert_eq!(JsonKeys::of("ecs").expect("known").record(ecs), Verdict::CountOnly(13));
+        let flat = JsonKeys::of("otrf").expect("known");
+        assert_eq!(
+            flat.record(br#"{"EventID":22,"SourceName":"Microsoft-Windows-Sysmon"}"#),
+            Verdict::CountOnly(22)
+        );
+        for parsed in [
+            &br#"{"EventID":1,"SourceName":"Microsoft-Windows-Sysmon"}"#[..],
+            br#"{"EventID":3,"SourceName":"Microsoft-Windows-Sysmon"}"#,
+            br#"{"EventID":22.0,"SourceName":"Microsoft-Windows-Sysmon"}"#,
+            br#"{"EventID":"22 ","SourceName":"Microsoft-Windows-Sysmon"}"#,
+            br#"{"EventID":22,"SourceName":"Microsoft-Windows-\u0053ysmon"}"#,
+            br#"{"EventID":22,"SourceName":"Microsoft-Windows-Sysmon","Image":"\u006dsiexec.exe"}"#,
+            br#"{"EventID":22,"SourceName":"Microsoft-Windows-Security-Auditing"}"#,
+            br#"{"EventID":22,"x":{"EventID":1},"SourceName":"Microsoft-Windows-Sysmon"}"#,
+            br#"{"EventID":22}"#,
+        ] {
+            assert_eq!(
+                flat.record(parsed),
+                Verdict::Parse,
+                "{}",
+                String::from_utf8_lossy(parsed)
+            );
+        }
+        assert!(JsonKeys::of("splunk-export").is_none());
+    }
+}
