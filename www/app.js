@@ -67,6 +67,7 @@ function onWorkerMessage(msg) {
     case "report":
       for (const row of progressRows) row.status.textContent = `${formatBytes(row.file.size)} read`;
       reportText = msg.data;
+      document.body.dataset.wasmMemory = msg.memory;
       report = JSON.parse(reportText);
       setBusy(false);
       rerender();
@@ -120,7 +121,7 @@ function updateProgress(index, bytes, events) {
   const rate = read / seconds;
   const eta = rate > 0 ? Math.ceil((total - read) / rate) : 0;
   row.status.textContent = `${formatBytes(bytes)} of ${formatBytes(row.file.size)}${done ? " — read" : ""} · `
-    + `${events.toLocaleString("en")} Sysmon events · ${formatBytes(rate)}/s, ${Math.round(events / seconds).toLocaleString("en")} events/s`
+    + `${events.toLocaleString("en")} events · ${formatBytes(rate)}/s, ${Math.round(events / seconds).toLocaleString("en")} events/s`
     + (read < total ? ` · about ${eta} s left` : "");
 }
 

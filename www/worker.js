@@ -1,15 +1,21 @@
-// Runs the wasm core off the main thread. Reads each File in slices, feeds them to
-// one Analyzer and reports progress; only one slice is held at a time.
+// Runs the wasm core off the main thread. Streams each File (File.stream(): the
+// browser reads ahead in chunks of up to about 1 MiB while the core works, and
+// reads no further than the core has taken), feeds one Analyzer and reports
+// progress at most every PROGRESS_MS; only the chunk being fed is held.
 // Messages in:  {action: "analyze", id, files: File[], options: JSON text or ""} | {action: "demo"}
 // Messages out: {action: "ready", defaults} | {action: "progress", id, file, bytes, events}
-//               | {action: "report", id, data: JSON text} | {action: "demo", data: XML text}
-//               | {action: "error", id, data}
+//               | {action: "report", id, data: JSON text, memory: wasm memory bytes}
+//               | {action: "demo", data: XML text} | {action: "error", id, data}
 import init, { Analyzer, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
 
-const SLICE_BYTES = 1 << 20;
+const PROGRESS_MS = 100;
 const ready = init();
+let exports;
 ready.then(
-  () => postMessage({ action: "ready", defaults: JSON.parse(defaultOptions()) }),
+  (instance) => {
+    exports = instance;
+    postMessage({ action: "ready", defaults: JSON.parse(defaultOptions()) });
+  },
   (err) => postMessage({ action: "error", data: String(err) }),
 );
 
@@ -17,7 +23,10 @@ onmessage = async ({ data: msg }) => {
   try {
     await ready;
     if (msg.action === "demo") postMessage({ action: "demo", data: demoSample() });
-    if (msg.action === "analyze") postMessage({ action: "report", id: msg.id, data: await analyze(msg) });
+    if (msg.action === "analyze") {
+      const data = await analyze(msg);
+      postMessage({ action: "report", id: msg.id, data, memory: exports.memory.buffer.byteLength });
+    }
   } catch (err) {
     postMessage({ action: "error", id: msg.id, data: String(err && err.message ? err.message : err) });
   }
@@ -26,13 +35,20 @@ onmessage = async ({ data: msg }) => {
 async function analyze({ id, files, options }) {
   const analyzer = new Analyzer(options || undefined);
   try {
+    let reported = 0;
     for (const [index, file] of files.entries()) {
       analyzer.beginFile(file.name);
-      for (let offset = 0; offset < file.size; offset += SLICE_BYTES) {
-        const slice = await file.slice(offset, offset + SLICE_BYTES).arrayBuffer();
-        analyzer.feed(new Uint8Array(slice));
-        const bytes = Math.min(offset + SLICE_BYTES, file.size);
-        postMessage({ action: "progress", id, file: index, bytes, events: analyzer.eventsRead() });
+      const reader = file.stream().getReader();
+      let bytes = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        analyzer.feed(value);
+        bytes += value.length;
+        if (performance.now() - reported >= PROGRESS_MS) {
+          reported = performance.now();
+          postMessage({ action: "progress", id, file: index, bytes, events: analyzer.eventsRead() });
+        }
       }
       analyzer.endFile();
       postMessage({ action: "progress", id, file: index, bytes: file.size, events: analyzer.eventsRead() });

@@ -34,6 +34,12 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// Print bytes, events, seconds, MB/s and events/s to standard error.
+        #[arg(long)]
+        timing: bool,
+        /// Parse every event in full, without the prefilter (same report, slower; for comparison).
+        #[arg(long)]
+        parse_everything: bool,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -86,8 +92,13 @@ enum OutputFormat {
 }
 
 fn main() -> ExitCode {
-    let (format, paths) = match Cli::parse().command {
-        Command::Scan { format, paths } => (format, paths),
+    let (format, paths, scan_options) = match Cli::parse().command {
+        Command::Scan {
+            format,
+            timing,
+            parse_everything,
+            paths,
+        } => (format, paths, (timing, parse_everything)),
         Command::Demo => {
             print!("{}", sysmon_lens::demo::sample());
             return ExitCode::from(0);
@@ -108,7 +119,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match scan(&paths).and_then(|report| print(&report, format).map(|()| report)) {
+    match scan(&paths, scan_options).and_then(|report| print(&report, format).map(|()| report)) {
         Ok(report) if report.findings.is_empty() => ExitCode::from(0),
         Ok(_) => ExitCode::from(1),
         Err(err) => {
@@ -118,7 +129,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn scan(paths: &[PathBuf]) -> Result<Report> {
+fn scan(paths: &[PathBuf], (timing, parse_everything): (bool, bool)) -> Result<Report> {
     let mut files = Vec::new();
     for path in paths {
         collect_files(path, &mut files)?;
@@ -133,8 +144,13 @@ fn scan(paths: &[PathBuf]) -> Result<Report> {
                 .join(", ")
         );
     }
+    let started = std::time::Instant::now();
     let mut analyzer = Analyzer::new();
+    if parse_everything {
+        analyzer = analyzer.without_prefilter();
+    }
     let mut chunk = vec![0; CHUNK_BYTES];
+    let mut bytes = 0u64;
     for path in &files {
         let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         analyzer.begin_file(&path.display().to_string());
@@ -146,10 +162,21 @@ fn scan(paths: &[PathBuf]) -> Result<Report> {
                 break;
             }
             analyzer.feed(&chunk[..read]);
+            bytes += read as u64;
         }
         analyzer.end_file();
     }
+    let events = analyzer.events_read();
     let report = analyzer.finish();
+    if timing {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{bytes} bytes, {events} events in {seconds:.3} s: {:.0} MB/s, {:.0} events/s{}",
+            bytes as f64 / 1e6 / seconds,
+            events as f64 / seconds,
+            if parse_everything { " (every event parsed)" } else { "" }
+        );
+    }
     for file in &report.files {
         if let Some(error) = &file.ingest.error {
             eprintln!("{}: {error}", file.name);

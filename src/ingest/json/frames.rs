@@ -70,6 +70,21 @@ impl JsonFramer {
             let byte = self.buf[self.pos];
             match self.state {
                 State::Between => {
+                    if byte == b'{' && self.json_lines == Some(true) {
+                        match self.whole_line_record(at_eof) {
+                            Some(LineRecord::Emit(end)) => {
+                                let line = self.lines.line_at(&self.buf, self.pos);
+                                emit(Piece::Record {
+                                    text: self.buf[self.pos..end].trim_ascii_end(),
+                                    line,
+                                });
+                                self.pos = end;
+                                continue;
+                            }
+                            Some(LineRecord::NeedMore) => break,
+                            None => {}
+                        }
+                    }
                     match byte {
                         // In JSON Lines a top-level array is a (wrong-shaped) record of its own.
                         b'{' | b'[' if byte == b'{' || self.json_lines == Some(true) => {
@@ -198,6 +213,20 @@ impl JsonFramer {
         self.compact();
     }
 
+    /// In JSON Lines, a line from `pos` that ends in `}` is taken whole, found with one
+    /// newline search instead of tracking strings and brackets byte by byte; serde_json
+    /// still rejects a line that is not exactly one object. `None`: scan it instead.
+    fn whole_line_record(&self, at_eof: bool) -> Option<LineRecord> {
+        let rest = &self.buf[self.pos..];
+        let end = match memchr::memchr(b'\n', rest) {
+            Some(at) => at,
+            None if at_eof || rest.len() > MAX_RECORD_BYTES => return None,
+            None => return Some(LineRecord::NeedMore),
+        };
+        let ends_in_brace = rest[..end].trim_ascii_end().ends_with(b"}");
+        (ends_in_brace && end <= MAX_RECORD_BYTES).then_some(LineRecord::Emit(self.pos + end))
+    }
+
     fn report_noise(&mut self, start: usize, end: usize, emit: &mut dyn FnMut(Piece<'_>)) {
         let text = self.buf[start..end].trim_ascii();
         if crate::ingest::is_record_marker(text) {
@@ -227,6 +256,12 @@ impl JsonFramer {
             _ => {}
         }
     }
+}
+
+enum LineRecord {
+    /// The record ends where its line does, at this offset.
+    Emit(usize),
+    NeedMore,
 }
 
 struct ScanState {
