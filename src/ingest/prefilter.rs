@@ -126,11 +126,10 @@ impl JsonKeys {
         let Some((id, end)) = digits(text, 0) else {
             return Verdict::Parse;
         };
-        let closed = match (quoted, text.get(end)) {
-            (true, Some(b'"')) => true,
-            (false, Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n')) => true,
-            _ => false,
-        };
+        let closed = matches!(
+            (quoted, text.get(end)),
+            (true, Some(b'"')) | (false, Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n'))
+        );
         let sysmon = || unique_value(&self.provider, record).is_some_and(|value| value.starts_with(self.sysmon));
         if !closed || is_read_by_detections(id) || UNICODE_ESCAPE.find(record).is_some() || !sysmon() {
             return Verdict::Parse;

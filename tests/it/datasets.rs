@@ -553,3 +553,31 @@ fn nxlog_process_ids_are_sysmons_not_nxlogs() {
         "NXLog's own ProcessID differs from Sysmon's in {differs} of 324 events"
     );
 }
+
+#[test]
+fn prefilter_on_and_off_give_identical_reports_on_every_dataset() {
+    let Some(dir) = datasets_dir() else { return };
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            for file in std::fs::read_dir(&path).expect("dataset subdir") {
+                all.push(file.expect("entry").path());
+            }
+        }
+    }
+    all.sort();
+    let counted = serde_json::to_value(analyze_files(&all, 1 << 16)).expect("serializes");
+    let parsed =
+        serde_json::to_value(crate::support::analyze_files_parsing_everything(&all, 1 << 16)).expect("serializes");
+    assert!(all.len() > 20);
+    for (a, b) in counted["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .zip(parsed["files"].as_array().expect("files"))
+    {
+        pretty_assertions::assert_eq!(a, b);
+    }
+    assert!(counted == parsed);
+}

@@ -1,7 +1,10 @@
-use crate::support::{analyze_files, case_inputs, case_names};
+use crate::support::{analyze_files, analyze_files_parsing_everything, case_inputs, case_names};
+use proptest::prelude::*;
+use sysmon_lens::Analyzer;
+use sysmon_lens::generate::{Plan, Shape, generate};
 
 #[test]
-fn chunk_size_does_not_change_the_report() {
+fn chunk_size_and_prefilter_do_not_change_the_report() {
     for case in case_names() {
         let inputs = case_inputs(&case);
         let whole = serde_json::to_value(analyze_files(&inputs, usize::MAX)).expect("serializes");
@@ -10,6 +13,108 @@ fn chunk_size_does_not_change_the_report() {
             assert!(
                 pieces == whole,
                 "case {case}: {chunk}-byte chunks give a different report"
+            );
+            let parsed = serde_json::to_value(analyze_files_parsing_everything(&inputs, chunk)).expect("serializes");
+            assert!(
+                parsed == whole,
+                "case {case}: parsing every event ({chunk}-byte chunks) gives a different report"
+            );
+        }
+    }
+}
+
+/// A generated log of every shape with hand-written events appended that hide msiexec
+/// behind `&#…;` and `\u…` escapes.
+fn generated_with_escapes() -> Vec<(String, Vec<u8>)> {
+    Shape::ALL
+        .into_iter()
+        .map(|shape| {
+            let mut bytes = Vec::new();
+            generate(Plan::new(shape, 60_000, 3), &mut bytes).expect("in memory");
+            let escaped: &[u8] = match shape {
+                Shape::XmlLines => br"<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>&#49;</EventID><Computer>ESC-1</Computer></System><EventData><Data Name='Image'>C:\Windows\System32\cmd.exe</Data><Data Name='ParentImage'>C:\Windows\System32\&#109;siexec.exe</Data></EventData></Event>",
+                Shape::EvtxDumpJsonl => br##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1,"Computer":"ESC-1"},"EventData":{"Image":"C:\\Windows\\System32\\cmd.exe","ParentImage":"C:\\Windows\\System32\\\u006dsiexec.exe"}}}"##,
+                Shape::FlatJson => br#"{"EventID":1,"SourceName":"Microsoft-Windows-Sysmon","Hostname":"ESC-1","Image":"C:\\Windows\\System32\\cmd.exe","ParentImage":"C:\\Windows\\System32\\\u006dsiexec.exe"}"#,
+                Shape::Ecs => br#"{"winlog":{"event_id":"1","provider_name":"Microsoft-Windows-Sysmon","computer_name":"ESC-1","event_data":{"Image":"C:\\Windows\\System32\\cmd.exe","ParentImage":"C:\\Windows\\System32\\\u006dsiexec.exe"}}}"#,
+            };
+            let host = format!("ESC-{}", shape.name());
+            bytes.extend_from_slice(&String::from_utf8_lossy(escaped).replace("ESC-1", &host).into_bytes());
+            bytes.push(b'\n');
+            (format!("generated.{}", shape.name()), bytes)
+        })
+        .collect()
+}
+
+fn report_of(files: &[(String, Vec<u8>)], cuts: &[usize], prefilter: bool) -> serde_json::Value {
+    let mut analyzer = if prefilter {
+        Analyzer::new()
+    } else {
+        Analyzer::new().without_prefilter()
+    };
+    for (name, bytes) in files {
+        analyzer.begin_file(name);
+        let mut at = 0;
+        for cut in cuts.iter().map(|cut| cut % (bytes.len() + 1)).chain([bytes.len()]) {
+            if cut > at {
+                analyzer.feed(&bytes[at..cut]);
+                at = cut;
+            }
+        }
+        analyzer.end_file();
+    }
+    serde_json::to_value(analyzer.finish()).expect("serializes")
+}
+
+#[test]
+fn escapes_cannot_hide_msiexec_from_the_prefilter() {
+    let files = generated_with_escapes();
+    let report = report_of(&files, &[], true);
+    for shape in Shape::ALL {
+        let host = format!("ESC-{}", shape.name());
+        let found: Vec<_> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["row"]["dest"] == host.as_str())
+            .map(|f| (f["mode"].as_str(), f["row"]["parent_process_name"].as_str()))
+            .collect();
+        // The escaped event: one published and one hardened spawn finding.
+        assert_eq!(
+            found,
+            [
+                (Some("as_published"), Some("msiexec.exe")),
+                (Some("hardened"), Some("msiexec.exe"))
+            ],
+            "{host}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Any way of cutting the input into chunks gives the report of feeding it whole,
+    /// with the prefilter on or off.
+    #[test]
+    fn any_chunking_gives_the_whole_input_report(mut cuts in proptest::collection::vec(0usize..70_000, 0..40), prefilter: bool) {
+        let files = generated_with_escapes();
+        cuts.sort_unstable();
+        let whole = report_of(&files, &[], true);
+        prop_assert!(report_of(&files, &cuts, prefilter) == whole);
+    }
+}
+
+#[test]
+fn one_byte_seven_byte_and_64k_chunks_match_with_and_without_prefilter() {
+    let files = generated_with_escapes();
+    let whole = report_of(&files, &[], true);
+    for step in [1usize, 7, 64 << 10] {
+        let longest = files.iter().map(|(_, bytes)| bytes.len()).max().unwrap_or(0);
+        let cuts: Vec<usize> = (step..longest).step_by(step).collect();
+        for prefilter in [true, false] {
+            assert!(
+                report_of(&files, &cuts, prefilter) == whole,
+                "{step}-byte chunks, prefilter {prefilter}"
             );
         }
     }

@@ -31,7 +31,15 @@ pub fn case_inputs(case: &str) -> Vec<PathBuf> {
 
 /// Analyzes files, feeding each in chunks of `chunk` bytes; files are named by basename.
 pub fn analyze_files(paths: &[PathBuf], chunk: usize) -> Report {
-    let mut analyzer = Analyzer::new();
+    analyze_files_with(paths, chunk, Analyzer::new())
+}
+
+/// The same, every event parsed in full (no prefilter).
+pub fn analyze_files_parsing_everything(paths: &[PathBuf], chunk: usize) -> Report {
+    analyze_files_with(paths, chunk, Analyzer::new().without_prefilter())
+}
+
+fn analyze_files_with(paths: &[PathBuf], chunk: usize, mut analyzer: Analyzer) -> Report {
     for path in paths {
         let bytes = std::fs::read(path).expect("input readable");
         analyzer.begin_file(&path.file_name().expect("file name").to_string_lossy());
