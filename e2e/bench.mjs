@@ -1,31 +1,45 @@
-// Times the page on files given on the command line: drop (file picker) to rendered
-// report, in headless Chromium. Prints MB/s per file. Run after scripts/build.sh:
+// Page benchmark: each file given on the command line goes through the page in a
+// fresh headless Chromium (see measure.mjs), and through the native CLI for the
+// wasm/native ratio. Prints MB/s, events/s and the tab's peak memory. Run after
+// scripts/build.sh (scripts/bench.sh does both and generates the files):
 //   node e2e/bench.mjs FILE...
-import { statSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { serve, chromiumArgs } from "./support.mjs";
+import { execFileSync } from "node:child_process";
+import { serve, cli } from "./support.mjs";
+import { measurePage } from "./measure.mjs";
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
   console.error("usage: node e2e/bench.mjs FILE...");
   process.exit(2);
 }
+
+/** The CLI's own timing line for the same file: seconds and MB/s. */
+function native(file) {
+  let stderr = "";
+  try {
+    execFileSync(cli, ["scan", "--timing", "--format", "json", file], { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 1 << 30 });
+  } catch (err) {
+    stderr = String(err.stderr ?? ""); // exit status 1 means findings
+  }
+  const match = /in ([\d.]+) s: (\d+) MB\/s/.exec(stderr);
+  if (!match) throw new Error(`no timing from the CLI: ${stderr}`);
+  return { seconds: Number(match[1]), mbps: Number(match[2]) };
+}
+
 const server = await serve();
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs });
 try {
   for (const file of files) {
-    const page = await browser.newPage();
-    await page.goto(`${server.origin}/index.html`);
-    await page.waitForSelector("body[data-ready=true]");
-    const started = performance.now();
-    await page.setInputFiles("#file", file);
-    await page.waitForSelector("body[data-state=done]", { timeout: 0 });
-    const seconds = (performance.now() - started) / 1000;
-    const bytes = statSync(file).size;
-    console.log(`${file}: ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s = ${(bytes / 1e6 / seconds).toFixed(1)} MB/s in the page`);
-    await page.close();
+    const run = await measurePage(server.origin, file);
+    const mb = run.bytes / 1e6;
+    const events = Object.values(run.report.summary.sysmon_events).reduce((a, b) => a + b, 0) + run.report.summary.other_events;
+    const cliRun = native(file);
+    console.log(
+      `${file}: ${mb.toFixed(1)} MB, ${events} events, ${run.report.findings.length} findings — page ${run.seconds.toFixed(2)} s = `
+      + `${(mb / run.seconds).toFixed(0)} MB/s, ${(events / run.seconds).toFixed(0)} events/s; tab peak ${run.peakPrivateMiB.toFixed(0)} MiB private, `
+      + `${run.peakResidentMiB.toFixed(0)} MiB resident with shared libraries (wasm memory ${run.wasmMiB.toFixed(0)} MiB); `
+      + `native ${cliRun.seconds.toFixed(2)} s = ${cliRun.mbps} MB/s; wasm/native ${(cliRun.seconds / run.seconds).toFixed(2)}`,
+    );
   }
 } finally {
-  await browser.close();
   server.stop();
 }
