@@ -39,11 +39,12 @@ impl Evidence {
 
     /// Keeps only the raw fields `keep` accepts (the computer name counts as `Computer`).
     fn with_fields(event: &RawEvent, time: Option<&EventTime>, origin: Origin, keep: impl Fn(&str) -> bool) -> Self {
-        let mut fields = Vec::with_capacity(event.data.len() + 2);
-        if let Some(computer) = event.computer.as_ref().filter(|_| keep("Computer")) {
-            fields.push(("Computer".to_string(), computer.clone()));
-        }
-        fields.extend(event.data.iter().filter(|(name, _)| keep(name)).cloned());
+        let computer = event.computer.as_ref().filter(|_| keep("Computer"));
+        let fields: Vec<_> = computer
+            .map(|computer| ("Computer".to_string(), computer.clone()))
+            .into_iter()
+            .chain(event.data.iter().filter(|(name, _)| keep(name)).cloned())
+            .collect();
         Self {
             origin,
             event_id: event.event_id.unwrap_or_default(),

@@ -8,13 +8,14 @@
 //! never logged still fires.
 //!
 //! Memory: the msiexec processes, a start time per (host, pid) seen, and the port
-//! 80/443 connections (raw fields kept only for msiexec's own connections).
+//! 80/443 connections: nine short raw values each (all raw fields only for msiexec's
+//! own), from which the joined ones' rows and evidence are rebuilt at the end.
 
 use super::msiexec_http_network::HttpFromMsiexec;
 use super::{Evidence, Match, Mode, Why, fill_null, same};
 use crate::ingest::RawEvent;
 use crate::normalize::time::ctime;
-use crate::normalize::{EventTime, Origin, ProcessRow, TrafficRow, basename};
+use crate::normalize::{self, Cim, EventTime, Origin, ProcessRow, TrafficRow, basename};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -25,10 +26,84 @@ struct MsiexecProcess {
     evidence: Evidence,
 }
 
+/// The raw fields a connection keeps: what the join and a finding's row read.
+const KEPT: [&str; 9] = [
+    "Computer",
+    "UtcTime",
+    "ProcessGuid",
+    "ProcessId",
+    "Image",
+    "User",
+    "DestinationIp",
+    "DestinationHostname",
+    "DestinationPort",
+];
+
 struct Connection {
-    row: TrafficRow,
+    origin: Origin,
+    event_id: u32,
     time: Option<Timestamp>,
-    evidence: Evidence,
+    time_source: Option<&'static str>,
+    /// (index in [`KEPT`], raw value), in the event's order.
+    fields: Box<[(u8, Box<str>)]>,
+    /// Every raw field, kept for msiexec's own connections only.
+    all_fields: Option<Evidence>,
+}
+
+impl Connection {
+    fn new(event: &RawEvent, time: Option<&EventTime>, origin: Origin, keep_all: bool) -> Self {
+        let kept = |name: &str| KEPT.iter().position(|kept| *kept == name).map(|i| i as u8);
+        let computer = event.computer.as_deref().map(|computer| ("Computer", computer));
+        let fields = computer
+            .into_iter()
+            .chain(event.data.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+            .filter_map(|(name, value)| Some((kept(name)?, Box::from(value))))
+            .collect();
+        Self {
+            origin,
+            event_id: event.event_id.unwrap_or_default(),
+            time: time.map(|t| t.at),
+            time_source: time.map(|t| t.source),
+            fields,
+            all_fields: keep_all.then(|| Evidence::of(event, time, origin)),
+        }
+    }
+
+    /// A kept raw value, when present and not empty (as CIM fields are read).
+    fn value(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(i, _)| KEPT[usize::from(*i)] == name)
+            .map(|(_, value)| &**value)
+            .filter(|value| !value.is_empty())
+    }
+
+    /// The kept fields as an event, to map to CIM and to show as evidence.
+    fn event(&self) -> RawEvent {
+        let named = |(i, value): &(u8, Box<str>)| (KEPT[usize::from(*i)].to_string(), value.to_string());
+        RawEvent {
+            event_id: Some(self.event_id),
+            computer: self.fields.iter().find(|(i, _)| *i == 0).map(|(_, v)| v.to_string()),
+            data: self.fields.iter().filter(|(i, _)| *i != 0).map(named).collect(),
+            ..RawEvent::default()
+        }
+    }
+
+    fn row(&self) -> TrafficRow {
+        match normalize::to_cim(&self.event()) {
+            Cim::Traffic(row) => row,
+            _ => TrafficRow::default(),
+        }
+    }
+
+    fn evidence(&self) -> Evidence {
+        self.all_fields.clone().unwrap_or_else(|| {
+            let mut evidence = Evidence::of(&self.event(), None, self.origin);
+            evidence.time = self.time.map(|at| at.to_string());
+            evidence.time_source = self.time_source;
+            evidence
+        })
+    }
 }
 
 #[derive(Default)]
@@ -62,34 +137,22 @@ impl HttpFromMsiexecHardened {
         if !matches!(row.dest_port.as_deref(), Some("80" | "443")) {
             return;
         }
-        // Most of these belong to other programs: keep only what a join or a reader needs.
-        const KEPT: [&str; 8] = [
-            "Computer",
-            "UtcTime",
-            "ProcessGuid",
-            "ProcessId",
-            "Image",
-            "User",
-            "DestinationIp",
-            "DestinationPort",
-        ];
+        // Most of these belong to other programs: keep only what a join or a row needs.
         let own = row
             .process_name
             .as_deref()
             .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe"));
-        let evidence = Evidence::with_fields(event, time, origin, |name| own || KEPT.contains(&name));
-        self.connections.push(Connection {
-            row: row.clone(),
-            time: time.map(|t| t.at),
-            evidence,
-        });
+        self.connections.push(Connection::new(event, time, origin, own));
     }
 
     /// How `connection` belongs to `process`, if it does.
     fn joined_by(&self, process: &MsiexecProcess, connection: &Connection) -> Option<String> {
-        let (p, c) = (&process.row, &connection.row);
-        let host = p.dest.as_ref().filter(|host| same(&c.dvc, host))?;
-        if let (Some(process_guid), Some(connection_guid)) = (&p.process_guid, &c.process_guid) {
+        let (p, c) = (&process.row, connection);
+        let host = p
+            .dest
+            .as_ref()
+            .filter(|host| c.value("Computer").is_some_and(|dvc| dvc.eq_ignore_ascii_case(host)))?;
+        if let (Some(process_guid), Some(connection_guid)) = (&p.process_guid, c.value("ProcessGuid")) {
             return process_guid
                 .eq_ignore_ascii_case(connection_guid)
                 .then(|| format!("joined on host {host} and ProcessGuid {process_guid}"));
@@ -97,7 +160,7 @@ impl HttpFromMsiexecHardened {
         let pid = p
             .process_id
             .as_ref()
-            .filter(|pid| c.process_id.as_ref() == Some(*pid))?;
+            .filter(|pid| c.value("ProcessId") == Some(pid.as_str()))?;
         let (start, at) = (process.start?, connection.time?);
         let reused = self
             .starts
@@ -111,7 +174,6 @@ impl HttpFromMsiexecHardened {
     pub fn finish(self) -> Vec<Match> {
         let mut matches = Vec::new();
         for connection in &self.connections {
-            let c = &connection.row;
             let owner = self
                 .processes
                 .iter()
@@ -145,11 +207,8 @@ impl HttpFromMsiexecHardened {
                         notes,
                     )
                 }
-                None if c
-                    .process_name
-                    .as_deref()
-                    .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe")) =>
-                {
+                None if connection.all_fields.is_some() => {
+                    let c = connection.row();
                     let row = ProcessRow {
                         dest: c.dvc.clone(),
                         user: c.user.clone(),
@@ -168,6 +227,7 @@ impl HttpFromMsiexecHardened {
                 }
                 None => continue,
             };
+            let c = connection.row();
             let mut conditions = conditions;
             conditions.push(format!("dest_port {} is 80 or 443", fill_null(&c.dest_port)));
             let remote_host = c.dest.clone().filter(|dest| Some(dest) != c.dest_ip.as_ref());
@@ -191,7 +251,7 @@ impl HttpFromMsiexecHardened {
             row.insert("dest_host".into(), fill_null(&remote_host).into());
             let evidence = process_evidence
                 .into_iter()
-                .chain([connection.evidence.clone()])
+                .chain([connection.evidence()])
                 .collect();
             matches.push(Match {
                 detection: HttpFromMsiexec::meta(),
