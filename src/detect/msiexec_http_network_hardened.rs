@@ -171,15 +171,56 @@ impl HttpFromMsiexecHardened {
         })
     }
 
+    /// Every msiexec process each connection joins, in process order; looked up by
+    /// host and GUID or pid, so the work grows with the connections, not their product
+    /// with the processes.
+    fn joins(&self) -> Vec<Vec<(usize, String)>> {
+        let key = |host: &str, id: &str| (host.to_ascii_lowercase(), id.to_ascii_lowercase());
+        let mut by_guid: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut by_pid: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, process) in self.processes.iter().enumerate() {
+            let Some(host) = &process.row.dest else { continue };
+            if let Some(guid) = &process.row.process_guid {
+                by_guid.entry(key(host, guid)).or_default().push(i);
+            }
+            if let Some(pid) = &process.row.process_id {
+                by_pid.entry(key(host, pid)).or_default().push(i);
+            }
+        }
+        self.connections
+            .iter()
+            .map(|connection| {
+                let Some(host) = connection.value("Computer") else {
+                    return Vec::new();
+                };
+                let mut candidates = Vec::new();
+                for (index, field) in [(&by_guid, "ProcessGuid"), (&by_pid, "ProcessId")] {
+                    if let Some(found) = connection.value(field).and_then(|id| index.get(&key(host, id))) {
+                        candidates.extend_from_slice(found);
+                    }
+                }
+                candidates.sort_unstable();
+                candidates.dedup();
+                candidates
+                    .into_iter()
+                    .filter_map(|i| self.joined_by(&self.processes[i], connection).map(|how| (i, how)))
+                    .collect()
+            })
+            .collect()
+    }
+
     pub fn finish(self) -> Vec<Match> {
         let mut matches = Vec::new();
-        for connection in &self.connections {
-            let owner = self
-                .processes
-                .iter()
-                .find_map(|p| self.joined_by(p, connection).map(|how| (p, how)));
+        let joins = self.joins();
+        let mut joined_per_process = vec![0usize; self.processes.len()];
+        for (i, _) in joins.iter().flatten() {
+            joined_per_process[*i] += 1;
+        }
+        for (connection, joins) in self.connections.iter().zip(joins) {
+            let owner = joins.into_iter().next();
             let (process_row, process_evidence, conditions, notes) = match owner {
-                Some((process, how)) => {
+                Some((i, how)) => {
+                    let process = &self.processes[i];
                     let msiexec = if same(&process.row.process_name, "msiexec.exe") {
                         format!("process_name {} = msiexec.exe", fill_null(&process.row.process_name))
                     } else {
@@ -188,11 +229,7 @@ impl HttpFromMsiexecHardened {
                             fill_null(&process.row.original_file_name)
                         )
                     };
-                    let siblings = self
-                        .connections
-                        .iter()
-                        .filter(|other| self.joined_by(process, other).is_some())
-                        .count();
+                    let siblings = joined_per_process[i];
                     let notes = if siblings > 1 {
                         vec![format!(
                             "every one of this process's {siblings} connections to 80/443 is kept; the published join shows one (max=1)"
