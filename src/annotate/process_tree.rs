@@ -136,12 +136,20 @@ impl ProcessTable {
             }
             by_origin.insert(p.origin, i);
         }
+        let mut connections_by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, c) in self.connections.iter().enumerate() {
+            let host = c.host.to_ascii_lowercase();
+            for id in [lower(&c.guid), c.pid.clone()].into_iter().flatten() {
+                connections_by_key.entry((host.clone(), id)).or_default().push(i);
+            }
+        }
         let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
         let index = TreeIndex {
             table: self,
             by_guid,
             by_pid,
             by_origin,
+            connections_by_key,
             children: HashMap::new(),
         };
         for i in 0..self.processes.len() {
@@ -159,6 +167,8 @@ pub struct TreeIndex<'a> {
     by_guid: HashMap<(String, String), usize>,
     by_pid: HashMap<(String, String), Vec<usize>>,
     by_origin: HashMap<Origin, usize>,
+    /// (host, GUID) and (host, pid) → connections with that key.
+    connections_by_key: HashMap<(String, String), Vec<usize>>,
     children: HashMap<usize, Vec<usize>>,
 }
 
@@ -188,9 +198,19 @@ impl TreeIndex<'_> {
 
     fn connections_of(&self, i: usize) -> impl Iterator<Item = &Connection> {
         let p = &self.table.processes[i];
-        self.table
-            .connections
-            .iter()
+        let host = p.host.to_ascii_lowercase();
+        let mut candidates: Vec<usize> = [lower(&p.guid), p.pid.clone()]
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.connections_by_key.get(&(host.clone(), id)))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .map(|c| &self.table.connections[c])
             .filter(move |c| {
                 if !c.host.eq_ignore_ascii_case(&p.host) {
                     return false;

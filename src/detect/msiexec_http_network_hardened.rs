@@ -286,10 +286,7 @@ impl HttpFromMsiexecHardened {
             row.insert("dest_port".into(), fill_null(&c.dest_port).into());
             row.insert("dest_ip".into(), fill_null(&c.dest_ip).into());
             row.insert("dest_host".into(), fill_null(&remote_host).into());
-            let evidence = process_evidence
-                .into_iter()
-                .chain([connection.evidence()])
-                .collect();
+            let evidence = process_evidence.into_iter().chain([connection.evidence()]).collect();
             matches.push(Match {
                 detection: HttpFromMsiexec::meta(),
                 mode: Mode::Hardened,
