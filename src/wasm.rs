@@ -55,7 +55,7 @@ impl WasmAnalyzer {
         }
     }
 
-    /// Sysmon events read so far.
+    /// Records read so far (events only counted by the prefilter included).
     #[wasm_bindgen(js_name = eventsRead)]
     pub fn events_read(&self) -> f64 {
         self.inner.as_ref().map_or(0.0, |inner| inner.events_read() as f64)
