@@ -16,27 +16,28 @@ const MAX_SIBLINGS: usize = 12;
 const MAX_CHILDREN: usize = 24;
 const MAX_CONNECTIONS_PER_PROCESS: usize = 8;
 
+/// Strings are boxed (no spare capacity): the table holds one per process creation.
 struct Process {
-    host: String,
-    guid: Option<String>,
-    pid: Option<String>,
-    parent_guid: Option<String>,
-    parent_pid: Option<String>,
-    image: Option<String>,
-    command_line: Option<String>,
-    user: Option<String>,
+    host: Box<str>,
+    guid: Option<Box<str>>,
+    pid: Option<Box<str>>,
+    parent_guid: Option<Box<str>>,
+    parent_pid: Option<Box<str>>,
+    image: Option<Box<str>>,
+    command_line: Option<Box<str>>,
+    user: Option<Box<str>>,
     time: Option<Timestamp>,
     origin: Origin,
 }
 
 struct Connection {
-    host: String,
-    guid: Option<String>,
-    pid: Option<String>,
+    host: Box<str>,
+    guid: Option<Box<str>>,
+    pid: Option<Box<str>>,
     time: Option<Timestamp>,
-    dest_ip: Option<String>,
-    dest_port: Option<String>,
-    dest_host: Option<String>,
+    dest_ip: Option<Box<str>>,
+    dest_port: Option<Box<str>>,
+    dest_host: Option<Box<str>>,
     origin: Origin,
 }
 
@@ -87,34 +88,39 @@ pub struct ProcessTree {
     pub connections: Vec<TreeConnection>,
 }
 
-fn lower(value: &Option<String>) -> Option<String> {
-    value.as_ref().map(|v| v.to_ascii_lowercase())
+fn lower(value: &Option<Box<str>>) -> Option<String> {
+    value.as_deref().map(str::to_ascii_lowercase)
+}
+
+fn text(value: &Option<Box<str>>) -> Option<String> {
+    value.as_deref().map(str::to_string)
 }
 
 impl ProcessTable {
     pub fn observe(&mut self, cim: &Cim, time: Option<&EventTime>, origin: Origin) {
         let at = time.map(|t| t.at);
+        let boxed = |value: &Option<String>| value.as_deref().map(Box::from);
         match cim {
             Cim::Process(row) => self.processes.push(Process {
-                host: row.dest.clone().unwrap_or_default(),
-                guid: row.process_guid.clone(),
-                pid: row.process_id.clone(),
-                parent_guid: row.parent_process_guid.clone(),
-                parent_pid: row.parent_process_id.clone(),
-                image: row.process_path.clone(),
-                command_line: row.process.clone(),
-                user: row.user.clone(),
+                host: row.dest.as_deref().unwrap_or_default().into(),
+                guid: boxed(&row.process_guid),
+                pid: boxed(&row.process_id),
+                parent_guid: boxed(&row.parent_process_guid),
+                parent_pid: boxed(&row.parent_process_id),
+                image: boxed(&row.process_path),
+                command_line: boxed(&row.process),
+                user: boxed(&row.user),
                 time: at,
                 origin,
             }),
             Cim::Traffic(row) => self.connections.push(Connection {
-                host: row.dvc.clone().unwrap_or_default(),
-                guid: row.process_guid.clone(),
-                pid: row.process_id.clone(),
+                host: row.dvc.as_deref().unwrap_or_default().into(),
+                guid: boxed(&row.process_guid),
+                pid: boxed(&row.process_id),
                 time: at,
-                dest_ip: row.dest_ip.clone(),
-                dest_port: row.dest_port.clone(),
-                dest_host: row.dest.clone().filter(|dest| Some(dest) != row.dest_ip.as_ref()),
+                dest_ip: boxed(&row.dest_ip),
+                dest_port: boxed(&row.dest_port),
+                dest_host: boxed(&row.dest.clone().filter(|dest| Some(dest) != row.dest_ip.as_ref())),
                 origin,
             }),
             Cim::Other => {}
@@ -132,14 +138,14 @@ impl ProcessTable {
                 by_guid.insert((host.clone(), guid), i);
             }
             if let Some(pid) = &p.pid {
-                by_pid.entry((host, pid.clone())).or_default().push(i);
+                by_pid.entry((host, pid.to_string())).or_default().push(i);
             }
             by_origin.insert(p.origin, i);
         }
         let mut connections_by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for (i, c) in self.connections.iter().enumerate() {
             let host = c.host.to_ascii_lowercase();
-            for id in [lower(&c.guid), c.pid.clone()].into_iter().flatten() {
+            for id in [lower(&c.guid), text(&c.pid)].into_iter().flatten() {
                 connections_by_key.entry((host.clone(), id)).or_default().push(i);
             }
         }
@@ -199,7 +205,7 @@ impl TreeIndex<'_> {
     fn connections_of(&self, i: usize) -> impl Iterator<Item = &Connection> {
         let p = &self.table.processes[i];
         let host = p.host.to_ascii_lowercase();
-        let mut candidates: Vec<usize> = [lower(&p.guid), p.pid.clone()]
+        let mut candidates: Vec<usize> = [lower(&p.guid), text(&p.pid)]
             .into_iter()
             .flatten()
             .filter_map(|id| self.connections_by_key.get(&(host.clone(), id)))
@@ -243,10 +249,10 @@ impl TreeIndex<'_> {
                 tree.nodes.push(TreeNode {
                     id: 0,
                     role: "process",
-                    host: c.host.clone(),
+                    host: c.host.to_string(),
                     name: image.as_deref().map(|i| basename(i).to_string()),
                     image,
-                    pid: c.pid.clone(),
+                    pid: text(&c.pid),
                     user: None,
                     command_line: None,
                     time: None,
@@ -318,12 +324,12 @@ impl TreeIndex<'_> {
             tree.nodes.push(TreeNode {
                 id,
                 role,
-                host: p.host.clone(),
+                host: p.host.to_string(),
                 name: p.image.as_deref().map(|image| basename(image).to_string()),
-                image: p.image.clone(),
-                pid: p.pid.clone(),
-                user: p.user.clone(),
-                command_line: p.command_line.clone(),
+                image: text(&p.image),
+                pid: text(&p.pid),
+                user: text(&p.user),
+                command_line: text(&p.command_line),
                 time: p.time.map(|t| t.to_string()),
                 event: Some(p.origin),
                 location: None,
@@ -337,9 +343,9 @@ fn connection(node: usize, c: &Connection) -> TreeConnection {
     TreeConnection {
         node,
         time: c.time.map(|t| t.to_string()),
-        dest_ip: c.dest_ip.clone(),
-        dest_port: c.dest_port.clone(),
-        dest_host: c.dest_host.clone(),
+        dest_ip: text(&c.dest_ip),
+        dest_port: text(&c.dest_port),
+        dest_host: text(&c.dest_host),
         event: c.origin,
         location: None,
     }
