@@ -36,7 +36,14 @@ export async function measurePage(origin, file) {
     }, 50);
     const started = performance.now();
     await page.setInputFiles("#file", file);
-    await page.waitForSelector("body[data-state=done]", { timeout: 0 });
+    // Done, or an error shown on the page (which fails the run at once).
+    const failed = page.waitForSelector("#progress .error", { timeout: 0 }).then(
+      async (error) => `the page reported: ${await error.textContent()}`,
+      () => new Promise(() => {}), // the browser closed first: never settles
+    );
+    const done = page.waitForSelector("body[data-state=done]", { timeout: 0 }).then(() => null);
+    const problem = await Promise.race([done, failed]);
+    if (problem) throw new Error(problem);
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     for (const pid of renderers) peakPrivateKiB = Math.max(peakPrivateKiB, status(pid, "RssAnon"));
