@@ -11,6 +11,7 @@ import init, { Analyzer, defaultOptions, demoSample } from "./pkg/sysmon_lens.js
 
 const CHUNK_BYTES = 1 << 20;
 const PROGRESS_MS = 100;
+const STALL_MS = 10_000;
 const ready = init();
 let exports;
 ready.then(
@@ -40,25 +41,45 @@ async function analyze({ id, files, options }) {
     let reported = 0;
     for (const [index, file] of files.entries()) {
       analyzer.beginFile(file.name);
-      const reader = file.stream().getReader({ mode: "byob" });
-      let buffer = new ArrayBuffer(CHUNK_BYTES);
-      let bytes = 0;
-      for (;;) {
-        const { done, value } = await reader.read(new Uint8Array(buffer));
-        if (done) break;
-        analyzer.feed(value);
-        bytes += value.length;
-        buffer = value.buffer;
+      await readFile(file, (chunk, bytes) => {
+        analyzer.feed(chunk);
         if (performance.now() - reported >= PROGRESS_MS) {
           reported = performance.now();
           postMessage({ action: "progress", id, file: index, bytes, events: analyzer.eventsRead() });
         }
-      }
+      });
       analyzer.endFile();
       postMessage({ action: "progress", id, file: index, bytes: file.size, events: analyzer.eventsRead() });
     }
     return analyzer.finish();
   } finally {
     analyzer.free();
+  }
+}
+
+const STALLED = Symbol("stalled");
+
+/** Calls `take(chunk, bytesSoFar)` for each chunk of `file`, read into one reused buffer.
+ * A read the browser leaves pending for STALL_MS (seen now and then on files over 4 GiB)
+ * is abandoned, and reading goes on from the same offset with a new stream. */
+async function readFile(file, take) {
+  let offset = 0;
+  let buffer = new ArrayBuffer(CHUNK_BYTES);
+  let reader = file.stream().getReader({ mode: "byob" });
+  for (;;) {
+    let timer;
+    const stalled = new Promise((resolve) => { timer = setTimeout(() => resolve(STALLED), STALL_MS); });
+    const result = await Promise.race([reader.read(new Uint8Array(buffer)), stalled]);
+    clearTimeout(timer);
+    if (result === STALLED) {
+      reader.cancel().catch(() => {}); // the abandoned read keeps the old buffer
+      buffer = new ArrayBuffer(CHUNK_BYTES);
+      reader = file.slice(offset).stream().getReader({ mode: "byob" });
+      continue;
+    }
+    if (result.done) return;
+    offset += result.value.length;
+    take(result.value, offset);
+    buffer = result.value.buffer;
   }
 }
