@@ -50,7 +50,7 @@ pub struct Analyzer {
     last: Option<jiff::Timestamp>,
     /// Records read in files already ended.
     records_done: u64,
-    /// False to parse every event in full (the prefilter's reference, for tests and benchmarks).
+    /// True to parse every event in full (the prefilter's reference, for tests and benchmarks).
     parse_everything: bool,
 }
 

@@ -104,13 +104,13 @@ impl Evtx {
                     .skip_at(&format!("chunk {index}"), format!("corrupt chunk: {err}"));
             }
         };
+        let before = sink.members[member].stats.records();
         for record in chunk.iter() {
             let rendered = record.and_then(|record| record.into_xml());
             match rendered {
                 Ok(record) => {
                     let line = record.event_record_id;
                     let stats = &mut sink.members[member].stats;
-                    *sink.records += 1;
                     if sink.prefilter
                         && let Verdict::CountOnly(event_id) = prefilter::xml_event(record.data.as_bytes())
                     {
@@ -129,5 +129,6 @@ impl Evtx {
                     .skip_at(&format!("chunk {index}"), format!("unreadable record: {err}")),
             }
         }
+        *sink.records += sink.members[member].stats.records() - before;
     }
 }

@@ -222,18 +222,20 @@ impl Input {
     /// Feeds the next chunk; events arrive with their member's index and line.
     pub fn feed(&mut self, chunk: &[u8], on_event: &mut dyn FnMut(RawEvent, usize, u64)) {
         self.budget.read += chunk.len() as u64;
-        let mut sink = Sink {
-            members: &mut self.members,
-            on_event,
-            budget: &mut self.budget,
-            prefilter: self.prefilter,
-            records: &mut self.records,
-        };
-        self.layer.feed(chunk, &mut sink);
+        self.with_sink(on_event, |layer, sink| layer.feed(chunk, sink));
     }
 
     /// Ends the input and returns every member's report, in the order they were found.
     pub fn finish(mut self, on_event: &mut dyn FnMut(RawEvent, usize, u64)) -> Vec<Member> {
+        self.with_sink(on_event, |layer, sink| layer.finish(sink));
+        self.members
+    }
+
+    fn with_sink(
+        &mut self,
+        on_event: &mut dyn FnMut(RawEvent, usize, u64),
+        run: impl FnOnce(&mut Layer, &mut Sink<'_>),
+    ) {
         let mut sink = Sink {
             members: &mut self.members,
             on_event,
@@ -241,7 +243,6 @@ impl Input {
             prefilter: self.prefilter,
             records: &mut self.records,
         };
-        self.layer.finish(&mut sink);
-        self.members
+        run(&mut self.layer, &mut sink);
     }
 }
