@@ -4,6 +4,7 @@
 //! risk and contributing events; across findings, risk totalled per risk object.
 
 pub mod coverage;
+pub mod csv;
 
 use crate::annotate::process_tree::{ProcessTable, ProcessTree, TreeIndex};
 use crate::annotate::{self, Annotations, Risk};
