@@ -1,6 +1,9 @@
 // What the user may change, kept in this browser's localStorage: the hardened
 // reading's discovery list, suppression rules (the detections' *_filter macros) and
 // the risk threshold. Nothing here ever leaves the page except by an explicit export.
+// Whatever is read back (storage another page or extension may have written, or a
+// rules file from anywhere) is checked before use: the valid parts are kept, the
+// rest refused with a message, and a wildcard never becomes a RegExp.
 
 const KEYS = {
   programs: "sysmon-lens.discovery-programs",
@@ -9,12 +12,32 @@ const KEYS = {
 };
 export const DEFAULT_THRESHOLD = 100;
 
-function load(key, fallback) {
+/** Bounds on what is accepted, far above any real use and far below a frozen tab. */
+const LIMITS = {
+  storedChars: 1 << 20,
+  programs: 1000,
+  programNameChars: 260,
+  rules: 256,
+  detectionIdChars: 64,
+  fieldChars: 128,
+  ruleValueChars: 2048,
+};
+const MATCHES = ["equals", "contains", "wildcard"];
+
+/** A stored value as `{ value }`, `{}` when absent or unreadable, or `{ problem }`. */
+function load(key, what) {
+  let text;
   try {
-    const text = localStorage.getItem(key);
-    return text === null ? fallback : JSON.parse(text);
+    text = localStorage.getItem(key);
   } catch {
-    return fallback; // storage disabled, or a value that is not ours
+    return {}; // Storage is unavailable (private mode, file://): nothing stored.
+  }
+  if (text === null) return {};
+  if (text.length > LIMITS.storedChars) return { problem: `Stored ${what} ignored: ${count(text.length, "character")}, over the limit of ${count(LIMITS.storedChars, "character")}.` };
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return { problem: `Stored ${what} ignored: not valid JSON.` };
   }
 }
 
@@ -27,13 +50,134 @@ function save(key, value) {
   }
 }
 
+const count = (n, noun) => `${n.toLocaleString("en")} ${noun}${n === 1 ? "" : "s"}`;
+const isRecord = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+const boundedText = (value, max) => typeof value === "string" && value.length <= max;
+
+/** Why one entry of a discovery list is refused, or null. */
+function programProblem(entry) {
+  if (!isRecord(entry)) return "not an object";
+  const name = LIMITS.programNameChars;
+  if (!boundedText(entry.file_name, name) || entry.file_name === "") return `file_name is not a text of 1 to ${name} characters`;
+  if (!boundedText(entry.original_file_name, name)) return `original_file_name is not a text of up to ${name} characters`;
+  return null;
+}
+
+/** Why one suppression rule is refused, or null. */
+function ruleProblem(rule) {
+  if (!isRecord(rule)) return "not an object";
+  if (!boundedText(rule.detection_id, LIMITS.detectionIdChars) || rule.detection_id === "") return "detection_id is not a detection id or *";
+  if (!boundedText(rule.field, LIMITS.fieldChars) || rule.field === "") return `field is not a text of 1 to ${LIMITS.fieldChars} characters`;
+  if (!MATCHES.includes(rule.match)) return `match is not one of ${MATCHES.join(", ")}`;
+  if (!boundedText(rule.value, LIMITS.ruleValueChars) || rule.value === "") return `value is not a text of 1 to ${LIMITS.ruleValueChars.toLocaleString("en")} characters`;
+  return null;
+}
+
+/**
+ * Keeps the valid entries of a list (as fresh objects holding only the known keys) and
+ * says in one message what was refused; `null` for the list when it is not a list at all.
+ * `noun` names one entry ("stored suppression rule").
+ */
+function checkList(value, { noun, max, problemOf, copy }) {
+  if (!Array.isArray(value)) return { list: null, problems: [`The ${noun}s are not a list and were ignored.`] };
+  const refused = [];
+  const list = [];
+  value.slice(0, max).forEach((entry, i) => {
+    const problem = problemOf(entry);
+    if (problem) refused.push(`#${i + 1}: ${problem}`);
+    else list.push(copy(entry));
+  });
+  const extra = Math.max(0, value.length - max);
+  const ignored = refused.length + extra;
+  if (ignored === 0) return { list, problems: [] };
+  const verb = ignored === 1 ? "was" : "were";
+  const reasons = [...refused.slice(0, 3), ...(refused.length > 3 ? ["…"] : []), ...(extra ? [`more than ${max} in all`] : [])];
+  return { list, problems: [`${count(ignored, noun)} ${verb} not valid and ${verb} ignored (${reasons.join("; ")}).`] };
+}
+
+/** A discovery list read from anywhere: `{ programs, problems }`, programs null when unusable. */
+function checkPrograms(value, noun = "discovery program") {
+  const { list, problems } = checkList(value, {
+    noun, max: LIMITS.programs, problemOf: programProblem,
+    copy: (p) => ({ file_name: p.file_name, original_file_name: p.original_file_name }),
+  });
+  // A list of which nothing is usable falls back to the built-in one; an empty list is a choice.
+  return { programs: list?.length === 0 && value.length > 0 ? null : list, problems };
+}
+
+/** Suppression rules read from anywhere (storage, an imported file): `{ rules, problems }`. */
+export function checkRules(value, noun = "suppression rule") {
+  const { list, problems } = checkList(value, {
+    noun, max: LIMITS.rules, problemOf: ruleProblem,
+    copy: (r) => ({ detection_id: r.detection_id, field: r.field, match: r.match, value: r.value }),
+  });
+  return { rules: list ?? [], problems };
+}
+
+/** A risk threshold read from anywhere: `{ threshold, problems }`. */
+function checkThreshold(value, what = "risk threshold") {
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) return { threshold: value, problems: [] };
+  return { threshold: DEFAULT_THRESHOLD, problems: [`The ${what} is not a positive number; ${DEFAULT_THRESHOLD} is used.`] };
+}
+
+const stored = {
+  programs: () => {
+    const { value, problem } = load(KEYS.programs, "discovery programs");
+    if (value === undefined) return { programs: null, problems: problem ? [problem] : [] };
+    return checkPrograms(value, "stored discovery program");
+  },
+  rules: () => {
+    const { value, problem } = load(KEYS.rules, "suppression rules");
+    if (value === undefined) return { rules: [], problems: problem ? [problem] : [] };
+    return checkRules(value, "stored suppression rule");
+  },
+  threshold: () => {
+    const { value, problem } = load(KEYS.threshold, "risk threshold");
+    if (value === undefined) return { threshold: DEFAULT_THRESHOLD, problems: problem ? [problem] : [] };
+    return checkThreshold(value, "stored risk threshold");
+  },
+};
+
 /** The user's discovery list, or null for the built-in one. */
-export const programs = () => load(KEYS.programs, null);
-export const setPrograms = (list) => save(KEYS.programs, list);
-export const rules = () => load(KEYS.rules, []);
-export const setRules = (list) => save(KEYS.rules, list);
-export const threshold = () => Number(load(KEYS.threshold, DEFAULT_THRESHOLD)) || DEFAULT_THRESHOLD;
-export const setThreshold = (value) => save(KEYS.threshold, value);
+export const programs = () => stored.programs().programs;
+/** Stores the valid part of `list` (null: back to the built-in list); returns what was refused. */
+export function setPrograms(list) {
+  const checked = list === null ? { programs: null, problems: [] } : checkPrograms(list);
+  save(KEYS.programs, checked.programs);
+  return checked.problems;
+}
+export const rules = () => stored.rules().rules;
+/** Stores the valid rules of `list`; returns what was refused. */
+export function setRules(list) {
+  const checked = checkRules(list);
+  save(KEYS.rules, checked.rules);
+  return checked.problems;
+}
+export const threshold = () => stored.threshold().threshold;
+/** Stores `value` if it is a valid threshold; returns what was refused. */
+export function setThreshold(value) {
+  const checked = checkThreshold(value);
+  if (checked.problems.length === 0) save(KEYS.threshold, value);
+  return checked.problems;
+}
+
+/** What was refused in this browser's stored settings, in words for the user. */
+export function settingsProblems() {
+  return [...stored.programs().problems, ...stored.rules().problems, ...stored.threshold().problems];
+}
+
+/** A message for each rule naming a field that none of `knownFields` (the report's row fields) is. */
+export function unknownFieldRules(ruleList, knownFields) {
+  const known = new Set(knownFields);
+  if (known.size === 0) return []; // No findings: nothing to tell a typo from.
+  return ruleList.filter((rule) => !known.has(rule.field)).map((rule) =>
+    `The suppression rule "${rule.field} ${rule.match} ${rule.value}" names the field ${rule.field}, which no finding has; it suppresses nothing.`);
+}
+
+/** Checks that imported rules have the shape the page applies, every one of them. */
+export function validRules(value) {
+  return checkRules(value).problems.length === 0;
+}
 
 /** "file_name, OriginalFileName" per line. */
 export function formatPrograms(list) {
@@ -47,24 +191,56 @@ export function parsePrograms(text) {
   });
 }
 
-/** Checks that imported rules have the shape the page applies. */
-export function validRules(value) {
-  const matches = ["equals", "contains", "wildcard"];
-  return Array.isArray(value) && value.every((r) => r && typeof r.field === "string" && typeof r.value === "string"
-    && matches.includes(r.match) && (typeof r.detection_id === "string"));
+/**
+ * Whether `text` matches `pattern`, where `*` stands for any run of characters, case-insensitively.
+ * Linear in the text: the pieces between stars are found in order, each leftmost match
+ * being the best one, so nothing is ever retried (no backtracking, unlike a RegExp).
+ */
+export function wildcardMatch(pattern, text) {
+  return piecesMatch(pattern.toLowerCase().split("*"), text.toLowerCase());
+}
+
+/** `pieces` is a lower-case pattern split on `*`; `text` is lower case. */
+function piecesMatch(pieces, text) {
+  const first = pieces[0];
+  if (pieces.length === 1) return text === first;
+  const last = pieces[pieces.length - 1];
+  if (text.length < first.length + last.length || !text.startsWith(first)) return false;
+  let at = first.length;
+  const end = text.length - last.length;
+  for (const piece of pieces.slice(1, -1)) {
+    if (piece === "") continue;
+    const found = text.indexOf(piece, at);
+    if (found < 0 || found + piece.length > end) return false;
+    at = found + piece.length;
+  }
+  return text.endsWith(last);
+}
+
+/** Each rule's lower-cased value, split on `*` for wildcards, computed once per rule object. */
+const compiled = new WeakMap();
+function compile(rule) {
+  let entry = compiled.get(rule);
+  if (!entry) {
+    const wanted = rule.value.toLowerCase();
+    entry = { wanted, pieces: wanted.split("*") };
+    compiled.set(rule, entry);
+  }
+  return entry;
 }
 
 /** The first rule that suppresses `finding`, if any. Values compare case-insensitively, as in Splunk. */
 export function suppressedBy(finding, list) {
+  const row = finding.row;
   return list.find((rule) => {
     if (rule.detection_id !== "*" && rule.detection_id !== finding.detection_id) return false;
-    const raw = finding.row[rule.field];
+    if (!isRecord(row) || !Object.hasOwn(row, rule.field)) return false;
+    const raw = row[rule.field];
     if (raw === undefined) return false;
     const value = String(raw).toLowerCase();
-    const wanted = rule.value.toLowerCase();
+    const { wanted, pieces } = compile(rule);
     if (rule.match === "equals") return value === wanted;
     if (rule.match === "contains") return value.includes(wanted);
-    const pattern = wanted.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
-    return new RegExp(`^${pattern}$`, "s").test(value);
+    return piecesMatch(pieces, value);
   }) ?? null;
 }

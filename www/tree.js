@@ -1,11 +1,23 @@
 // Draws a finding's process tree and the timeline around it as SVG. Every label is
 // set with textContent: command lines and image paths come from the logged machine.
+// The tree is data from a report, so nothing here trusts its shape: layout is
+// iterative with a visited set (a cycle or a repeated node is drawn once, never
+// followed), and what is drawn is bounded, the rest counted in words.
 
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_W = 200;
 const NODE_H = 46;
 const GAP_X = 24;
 const GAP_Y = 44;
+const NOTE_H = 18;
+const MAX_BOW = 3 * GAP_X;
+const MAX_NODES = 64;
+const MAX_CONNECTIONS_PER_NODE = 32;
+const MAX_TIMELINE_POINTS = 200;
+const MAX_TITLE_CHARS = 1000;
+const MAX_NOTES = 4;
+const NOTES_CHARS = 300;
+const ROLES = new Set(["ancestor", "process", "sibling", "child"]);
 
 function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG, tag);
@@ -18,67 +30,203 @@ function short(text, max) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** Depth of each node: ancestors top-down, siblings beside the process, children below. */
-function depths(tree) {
-  const parent = new Map(tree.edges.map(([from, to]) => [to, from]));
-  const depth = (id) => (parent.has(id) ? 1 + depth(parent.get(id)) : 0);
-  return tree.nodes.map((n) => depth(n.id));
+const isRecord = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+const count = (n, noun, plural = `${noun}s`) => `${n.toLocaleString("en")} ${n === 1 ? noun : plural}`;
+
+/** A JSON value as text when it is a scalar; objects and absent values are left out. */
+function scalar(value) {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return undefined;
 }
 
-/** The tree as an SVG picture; `onSelect(node)` is called when a node is chosen. */
+function nodeOf(raw) {
+  const field = (name) => scalar(raw[name]);
+  const role = field("role");
+  return {
+    id: raw.id, role: ROLES.has(role) ? role : "other", host: field("host"), image: field("image"), name: field("name"),
+    pid: field("pid"), user: field("user"), command_line: field("command_line"), time: field("time"), location: field("location"),
+  };
+}
+
+function connectionOf(raw) {
+  const field = (name) => scalar(raw[name]);
+  return { node: raw.node, time: field("time"), dest_ip: field("dest_ip"), dest_port: field("dest_port"),
+    dest_host: field("dest_host"), location: field("location") };
+}
+
+/**
+ * The drawable part of a process tree from a report, whatever its shape: at most
+ * MAX_NODES distinct nodes (by id, first one kept), edges between them, each node's
+ * connections, the report's notes on the tree, and what was left out.
+ */
+function drawableTree(tree) {
+  const rawNodes = Array.isArray(tree?.nodes) ? tree.nodes : [];
+  const rawEdges = Array.isArray(tree?.edges) ? tree.edges : [];
+  const rawConnections = Array.isArray(tree?.connections) ? tree.connections : [];
+  const nodes = [];
+  const byId = new Map();
+  const seen = new Set();
+  let repeated = 0;
+  let malformed = 0;
+  for (const raw of rawNodes) {
+    if (!isRecord(raw) || (typeof raw.id !== "number" && typeof raw.id !== "string")) malformed += 1;
+    else if (seen.has(raw.id)) repeated += 1;
+    else {
+      seen.add(raw.id);
+      if (nodes.length < MAX_NODES) {
+        const node = nodeOf(raw);
+        nodes.push(node);
+        byId.set(node.id, node);
+      }
+    }
+  }
+  const edges = [];
+  const edgeKeys = new Set();
+  for (const raw of rawEdges) {
+    if (!Array.isArray(raw) || raw.length !== 2) continue;
+    const [from, to] = raw;
+    if (from === to || !byId.has(from) || !byId.has(to)) continue;
+    const key = JSON.stringify(raw);
+    if (edgeKeys.has(key)) continue;
+    edgeKeys.add(key);
+    edges.push([from, to]);
+  }
+  const connections = new Map(nodes.map((node) => [node.id, { shown: [], total: 0 }]));
+  for (const raw of rawConnections) {
+    const slot = isRecord(raw) ? connections.get(raw.node) : undefined;
+    if (!slot) continue;
+    slot.total += 1;
+    if (slot.shown.length < MAX_CONNECTIONS_PER_NODE) slot.shown.push(connectionOf(raw));
+  }
+  const notes = (Array.isArray(tree?.notes) ? tree.notes : []).filter((n) => typeof n === "string")
+    .slice(0, MAX_NOTES).map((n) => short(n, NOTES_CHARS));
+  return { nodes, edges, connections, notes, notDrawn: seen.size - nodes.length, repeated, malformed };
+}
+
+/**
+ * Depth of each node id, without recursion: breadth-first from the nodes that have no
+ * parent, then from the first node not yet reached (a cycle has no such root). Each node
+ * keeps the first parent an edge gives it; an edge that does not lead one level down
+ * (closing a cycle, or a second parent) is drawn apart.
+ */
+function layers(nodes, edges) {
+  const parent = new Map();
+  const children = new Map(nodes.map((n) => [n.id, []]));
+  for (const [from, to] of edges) {
+    if (parent.has(to)) continue;
+    parent.set(to, from);
+    children.get(from).push(to);
+  }
+  const depth = new Map();
+  const walkFrom = (root) => {
+    depth.set(root, 0);
+    const queue = [root];
+    for (let head = 0; head < queue.length; head += 1) {
+      for (const child of children.get(queue[head])) {
+        if (depth.has(child)) continue;
+        depth.set(child, depth.get(queue[head]) + 1);
+        queue.push(child);
+      }
+    }
+  };
+  for (const node of nodes) if (!parent.has(node.id)) walkFrom(node.id);
+  for (const node of nodes) if (!depth.has(node.id)) walkFrom(node.id);
+  return depth;
+}
+
+/** What was left out or bent, in words, one line each: the report's own notes first. */
+function notes(drawn, loops) {
+  return [
+    ...drawn.notes,
+    drawn.notDrawn ? `… ${count(drawn.notDrawn, "more process", "more processes")} not drawn` : null,
+    drawn.repeated ? `${count(drawn.repeated, "process", "processes")} listed more than once, drawn once` : null,
+    drawn.malformed ? `${count(drawn.malformed, "malformed node")} left out` : null,
+    loops ? `${count(loops, "dashed link")}: a parent link that does not lead down (a cycle, or a second parent)` : null,
+  ].filter(Boolean);
+}
+
+/**
+ * The tree as an SVG picture, with what it leaves out listed in words below it;
+ * `onSelect(node, connections)` is called when a node is chosen.
+ */
 export function treePicture(tree, onSelect) {
-  const level = depths(tree);
+  const drawn = drawableTree(tree);
+  const depth = layers(drawn.nodes, drawn.edges);
   const rows = [];
-  tree.nodes.forEach((node, i) => (rows[level[i]] ??= []).push(node));
+  for (const node of drawn.nodes) (rows[depth.get(node.id)] ??= []).push(node);
+  const downward = (from, to) => depth.get(to) === depth.get(from) + 1;
+  const loops = drawn.edges.filter(([from, to]) => !downward(from, to)).length;
+  const lines = notes(drawn, loops);
   const widest = Math.max(1, ...rows.map((r) => r.length));
-  const width = widest * (NODE_W + GAP_X) + GAP_X;
+  // Room on the right for the bow of dashed links.
+  const width = widest * (NODE_W + GAP_X) + GAP_X + (loops ? MAX_BOW : 0);
   const height = rows.length * (NODE_H + GAP_Y) + GAP_Y;
   const picture = svg("svg", { class: "tree", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": "Process tree" });
   const position = new Map();
-  rows.forEach((row, depth) => row.forEach((node, i) => {
+  rows.forEach((row, level) => row.forEach((node, i) => {
     const offset = (width - row.length * (NODE_W + GAP_X) + GAP_X) / 2;
-    position.set(node.id, { x: offset + i * (NODE_W + GAP_X), y: GAP_Y / 2 + depth * (NODE_H + GAP_Y) });
+    position.set(node.id, { x: offset + i * (NODE_W + GAP_X), y: GAP_Y / 2 + level * (NODE_H + GAP_Y) });
   }));
-  for (const [from, to] of tree.edges) {
+  for (const [from, to] of drawn.edges) {
     const a = position.get(from);
     const b = position.get(to);
-    picture.append(svg("line", { class: "edge", x1: a.x + NODE_W / 2, y1: a.y + NODE_H, x2: b.x + NODE_W / 2, y2: b.y,
-      "data-from": from, "data-to": to }));
+    if (downward(from, to)) {
+      picture.append(svg("line", { class: "edge", x1: a.x + NODE_W / 2, y1: a.y + NODE_H, x2: b.x + NODE_W / 2, y2: b.y,
+        "data-from": from, "data-to": to }));
+    } else {
+      // Right side to right side, bowed outwards, so it never runs through the nodes between.
+      const bow = Math.min(GAP_X + Math.abs(a.y - b.y) / 4, MAX_BOW);
+      const [ax, ay, bx, by] = [a.x + NODE_W, a.y + NODE_H / 2, b.x + NODE_W, b.y + NODE_H / 2];
+      picture.append(svg("path", { class: "edge loop", fill: "none", "stroke-dasharray": "5 4",
+        d: `M ${ax} ${ay} C ${ax + bow} ${ay}, ${bx + bow} ${by}, ${bx} ${by}`, "data-from": from, "data-to": to }));
+    }
   }
-  for (const node of tree.nodes) {
+  for (const node of drawn.nodes) {
     const { x, y } = position.get(node.id);
-    const connections = tree.connections.filter((c) => c.node === node.id);
+    const { shown, total } = drawn.connections.get(node.id);
     const group = svg("g", { class: `node ${node.role}`, tabindex: 0, "data-role": node.role,
       "data-name": node.name ?? "", "data-pid": node.pid ?? "", transform: `translate(${x},${y})` });
     group.append(svg("title", {}, [
-      node.image ?? node.name ?? "unknown image", `pid ${node.pid ?? "?"} on ${node.host}`, `user ${node.user ?? "null"}`,
-      node.command_line ?? "", node.time ?? "",
+      node.image ?? node.name ?? "unknown image", `pid ${node.pid ?? "?"} on ${node.host ?? "?"}`, `user ${node.user ?? "null"}`,
+      short(node.command_line ?? "", MAX_TITLE_CHARS), node.time ?? "",
     ].filter(Boolean).join("\n")));
     group.append(svg("rect", { width: NODE_W, height: NODE_H, rx: 6 }));
     group.append(svg("text", { x: 8, y: 18, class: "name" }, short(`${node.name ?? "?"} (${node.pid ?? "?"})`, 28)));
     group.append(svg("text", { x: 8, y: 36, class: "detail" }, short(node.role === "process" ? "this finding" : node.role, 30)));
-    if (connections.length) {
-      group.append(svg("text", { x: NODE_W - 8, y: 36, class: "detail", "text-anchor": "end" }, `${connections.length} conn.`));
+    if (total) {
+      group.append(svg("text", { x: NODE_W - 8, y: 36, class: "detail", "text-anchor": "end" }, `${total} conn.`));
     }
-    const choose = () => onSelect(node, connections);
+    const choose = () => onSelect(node, shown);
     group.addEventListener("click", choose);
     group.addEventListener("keydown", (event) => { if (event.key === "Enter") choose(); });
     picture.append(group);
   }
-  return picture;
+  const box = document.createElement("div");
+  box.className = "tree-picture";
+  box.append(picture);
+  if (lines.length) {
+    const list = document.createElement("ul");
+    list.className = "notes";
+    for (const line of lines) list.append(Object.assign(document.createElement("li"), { textContent: line }));
+    box.append(list);
+  }
+  return box;
 }
 
 /** Process starts and connections of the tree on one time axis. */
 export function timelinePicture(tree) {
-  const points = [
-    ...tree.nodes.filter((n) => n.time).map((n) => ({ time: Date.parse(n.time), label: `${n.name ?? "?"} starts`, kind: n.role })),
-    ...tree.connections.filter((c) => c.time).map((c) => ({
-      time: Date.parse(c.time), label: `→ ${c.dest_host ?? c.dest_ip ?? "?"}:${c.dest_port ?? "?"}`, kind: "connection",
-    })),
-  ].filter((p) => !Number.isNaN(p.time)).sort((a, b) => a.time - b.time);
+  const drawn = drawableTree(tree);
+  const starts = drawn.nodes.filter((n) => n.time).map((n) => ({ time: Date.parse(n.time), label: `${n.name ?? "?"} starts`, kind: n.role }));
+  const connections = [...drawn.connections.values()].flatMap((c) => c.shown).filter((c) => c.time).map((c) => ({
+    time: Date.parse(c.time), label: `→ ${c.dest_host ?? c.dest_ip ?? "?"}:${c.dest_port ?? "?"}`, kind: "connection",
+  }));
+  const all = [...starts, ...connections].filter((p) => !Number.isNaN(p.time)).sort((a, b) => a.time - b.time);
+  const points = all.slice(0, MAX_TIMELINE_POINTS);
+  const left = all.length - points.length;
   const width = 760;
-  const height = 40 + points.length * 18;
+  const height = 40 + points.length * 18 + (left ? NOTE_H : 0);
   const picture = svg("svg", { class: "timeline", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": "Timeline" });
   if (points.length === 0) return picture;
@@ -94,5 +242,6 @@ export function timelinePicture(tree) {
     const seconds = ((point.time - first) / 1000).toFixed(1);
     picture.append(svg("text", { x: px + 8, y: py, class: "detail" }, `+${seconds} s  ${short(point.label, 48)}`));
   });
+  if (left) picture.append(svg("text", { x: 20, y: height - 6, class: "detail note" }, `… ${count(left, "later event")} not drawn`));
   return picture;
 }
