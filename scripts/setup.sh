@@ -17,6 +17,14 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wasm_bindgen_v
     || cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
 fi
 
+# Fuzzing (scripts/fuzz.sh): cargo-fuzz drives libFuzzer, whose instrumentation needs nightly.
+if ! rustup toolchain list | grep '^nightly-' >/dev/null; then
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked || cargo install cargo-fuzz
+fi
+
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
