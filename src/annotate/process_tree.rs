@@ -86,6 +86,9 @@ pub struct ProcessTree {
     /// (parent node, child node).
     pub edges: Vec<(usize, usize)>,
     pub connections: Vec<TreeConnection>,
+    /// What the tree leaves out or stops at: bounds reached, parent links that loop.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 fn lower(value: &Option<Box<str>>) -> Option<String> {
@@ -264,13 +267,23 @@ impl TreeIndex<'_> {
             return tree;
         };
         let mut ids: HashMap<usize, usize> = HashMap::new();
-        // Ancestors, oldest first.
+        // Ancestors, oldest first. A log may name parents that loop (A's parent is B,
+        // B's is A): a process is never its own ancestor, so the chain stops there.
         let mut chain = vec![subject];
-        while chain.len() <= MAX_ANCESTORS {
-            match self.parent_of(chain[chain.len() - 1]) {
-                Some(parent) if !chain.contains(&parent) => chain.push(parent),
-                _ => break,
+        while let Some(parent) = self.parent_of(chain[chain.len() - 1]) {
+            if chain.contains(&parent) {
+                tree.notes.push(format!(
+                    "the log's parent links loop back to {}; ancestors stop there",
+                    self.describe(parent)
+                ));
+                break;
             }
+            if chain.len() > MAX_ANCESTORS {
+                tree.notes
+                    .push(format!("older ancestors not shown (at most {MAX_ANCESTORS})"));
+                break;
+            }
+            chain.push(parent);
         }
         let mut previous = None;
         for &i in chain.iter().rev() {
@@ -287,23 +300,12 @@ impl TreeIndex<'_> {
         }
         let subject_id = ids[&subject];
         if let Some(&parent) = chain.get(1) {
+            let siblings = self.children.get(&parent).map_or(&[][..], Vec::as_slice);
             let parent_id = ids[&parent];
-            for &sibling in self
-                .children
-                .get(&parent)
-                .into_iter()
-                .flatten()
-                .filter(|&&s| s != subject)
-                .take(MAX_SIBLINGS)
-            {
-                let id = self.add_node(&mut tree, &mut ids, sibling, "sibling");
-                tree.edges.push((parent_id, id));
-            }
+            self.add_family(&mut tree, &mut ids, (parent_id, "sibling", MAX_SIBLINGS), siblings);
         }
-        for &child in self.children.get(&subject).into_iter().flatten().take(MAX_CHILDREN) {
-            let id = self.add_node(&mut tree, &mut ids, child, "child");
-            tree.edges.push((subject_id, id));
-        }
+        let children = self.children.get(&subject).map_or(&[][..], Vec::as_slice);
+        self.add_family(&mut tree, &mut ids, (subject_id, "child", MAX_CHILDREN), children);
         for (&i, &id) in &ids {
             for c in self.connections_of(i) {
                 tree.connections.push(connection(id, c));
@@ -316,6 +318,39 @@ impl TreeIndex<'_> {
 }
 
 impl TreeIndex<'_> {
+    /// Adds `members` under node `parent_id` as `role`, at most `max` of them; a process
+    /// already in the tree (the subject, an ancestor named again by looping links) is
+    /// not added twice, so the tree never has a cycle.
+    fn add_family(
+        &self,
+        tree: &mut ProcessTree,
+        ids: &mut HashMap<usize, usize>,
+        (parent_id, role, max): (usize, &'static str, usize),
+        members: &[usize],
+    ) {
+        let new: Vec<usize> = members.iter().copied().filter(|i| !ids.contains_key(i)).collect();
+        for &i in new.iter().take(max) {
+            let id = self.add_node(tree, ids, i, role);
+            tree.edges.push((parent_id, id));
+        }
+        if new.len() > max {
+            tree.notes.push(format!(
+                "{} more {role} processes not shown (at most {max})",
+                new.len() - max
+            ));
+        }
+    }
+
+    /// A process as a note names it: image name and pid.
+    fn describe(&self, i: usize) -> String {
+        let p = &self.table.processes[i];
+        let name = p.image.as_deref().map_or("a process", basename);
+        match &p.pid {
+            Some(pid) => format!("{name} (pid {pid})"),
+            None => name.to_string(),
+        }
+    }
+
     /// Adds process `i` once, returning its node id.
     fn add_node(&self, tree: &mut ProcessTree, ids: &mut HashMap<usize, usize>, i: usize, role: &'static str) -> usize {
         *ids.entry(i).or_insert_with(|| {

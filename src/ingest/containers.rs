@@ -97,7 +97,13 @@ impl Gzip {
             match self.decoder.write(step) {
                 Ok(0) => self.ended = true,
                 Ok(used) => rest = &rest[used..],
-                Err(err) => self.fail(format!("gzip stream is corrupt: {err}"), sink),
+                Err(err) => {
+                    // What was inflated before the corruption is analyzed: flushing hands
+                    // it over (and fails again on the corrupt data, which is expected).
+                    let _ = self.decoder.flush();
+                    self.pass_on(sink);
+                    self.fail(format!("gzip stream is corrupt: {err}"), sink);
+                }
             }
             self.pass_on(sink);
         }

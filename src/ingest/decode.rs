@@ -34,14 +34,17 @@ struct Utf16 {
     odd_byte: Option<u8>,
     /// A high surrogate waiting for its low half.
     high_surrogate: Option<u16>,
+    /// Bytes of the file decoded so far (the BOM included).
+    offset: u64,
 }
 
 /// A streaming decoder that writes UTF-8 into a caller's buffer.
 pub struct TextDecoder {
     state: State,
     encoding: Encoding,
-    /// Set when a UTF-16 sequence was malformed and replaced by U+FFFD.
-    pub replaced_invalid: bool,
+    /// Malformed UTF-16 sequences replaced by U+FFFD, and the file offset of the first.
+    pub replaced_invalid: u64,
+    pub first_invalid_at: Option<u64>,
 }
 
 impl Default for TextDecoder {
@@ -55,7 +58,8 @@ impl TextDecoder {
         Self {
             state: State::Sniffing(Vec::new()),
             encoding: Encoding::Utf8,
-            replaced_invalid: false,
+            replaced_invalid: 0,
+            first_invalid_at: None,
         }
     }
 
@@ -102,6 +106,7 @@ impl TextDecoder {
                 big_endian: encoding == Encoding::Utf16Be,
                 odd_byte: None,
                 high_surrogate: None,
+                offset: skip as u64,
             }),
         };
         self.decode_known(&head[skip..], out, false);
@@ -112,34 +117,47 @@ impl TextDecoder {
             State::Sniffing(_) => {}
             State::Utf8 => out.extend_from_slice(input),
             State::Utf16(state) => {
-                self.replaced_invalid |= state.decode(input, out, last);
+                let (replaced, first_at) = state.decode(input, out, last);
+                self.replaced_invalid += replaced;
+                self.first_invalid_at = self.first_invalid_at.or(first_at);
             }
         }
     }
 }
 
 impl Utf16 {
-    /// Appends the UTF-8 for `input`; returns true if anything was replaced by U+FFFD.
-    fn decode(&mut self, mut input: &[u8], out: &mut Vec<u8>, last: bool) -> bool {
-        let mut replaced = false;
+    /// Appends the UTF-8 for `input`; returns how many malformed sequences were replaced
+    /// by U+FFFD, and the file offset of the first.
+    fn decode(&mut self, mut input: &[u8], out: &mut Vec<u8>, last: bool) -> (u64, Option<u64>) {
+        let (mut replaced, mut first_at) = (0, None);
+        let mut note = |bad: bool, at: u64| {
+            if bad {
+                replaced += 1;
+                first_at = first_at.or(Some(at));
+            }
+        };
         out.reserve(input.len() * 3 / 2);
         if let (Some(first), Some(&second)) = (self.odd_byte, input.first()) {
             self.odd_byte = None;
             input = &input[1..];
-            replaced |= self.unit(self.pair(first, second), out);
+            let at = self.offset - 1;
+            note(self.unit(self.pair(first, second), out), at);
+            self.offset += 1;
         }
         let mut pairs = input.chunks_exact(2);
         for pair in &mut pairs {
-            replaced |= self.unit(self.pair(pair[0], pair[1]), out);
+            note(self.unit(self.pair(pair[0], pair[1]), out), self.offset);
+            self.offset += 2;
         }
         if let [odd] = pairs.remainder() {
             self.odd_byte = Some(*odd);
+            self.offset += 1;
         }
         if last && (self.odd_byte.take().is_some() | self.high_surrogate.take().is_some()) {
             push_char(char::REPLACEMENT_CHARACTER, out);
-            replaced = true;
+            note(true, self.offset);
         }
-        replaced
+        (replaced, first_at)
     }
 
     fn pair(&self, first: u8, second: u8) -> u16 {
@@ -242,7 +260,7 @@ mod tests {
         let mut out = Vec::new();
         decoder.decode(&bytes, &mut out);
         decoder.finish(&mut out);
-        assert!(decoder.replaced_invalid);
+        assert!(decoder.replaced_invalid > 0);
         assert_eq!(String::from_utf8(out).expect("utf-8"), "<a>\u{fffd}</a>");
     }
 

@@ -104,12 +104,15 @@ impl Evtx {
                     .skip_at(&format!("chunk {index}"), format!("corrupt chunk: {err}"));
             }
         };
+        sink.members[member].stats.format = "evtx";
         let before = sink.members[member].stats.records();
+        let mut last_record = None;
         for record in chunk.iter() {
             let rendered = record.and_then(|record| record.into_xml());
             match rendered {
                 Ok(record) => {
                     let line = record.event_record_id;
+                    last_record = Some(line);
                     let stats = &mut sink.members[member].stats;
                     if sink.prefilter
                         && let Verdict::CountOnly(event_id) = prefilter::xml_event(record.data.as_bytes())
@@ -121,12 +124,18 @@ impl Evtx {
                         Ok(event) => accept(stats, event, line, &mut |event, line| {
                             (sink.on_event)(event, member, line)
                         }),
-                        Err(reason) => stats.skip_at(&format!("record {line}"), reason),
+                        Err(reason) => stats.skip(line, reason),
                     }
                 }
-                Err(err) => sink.members[member]
-                    .stats
-                    .skip_at(&format!("chunk {index}"), format!("unreadable record: {err}")),
+                Err(err) => {
+                    let position = match last_record {
+                        Some(id) => format!("chunk {index}, after record {id}"),
+                        None => format!("chunk {index}, first record"),
+                    };
+                    sink.members[member]
+                        .stats
+                        .skip_at(&position, format!("unreadable record: {err}"))
+                }
             }
         }
         *sink.records += sink.members[member].stats.records() - before;

@@ -61,6 +61,12 @@ pub struct IngestStats {
     pub flow_records: u64,
     pub skipped_count: u64,
     pub skipped: Vec<Skip>,
+    /// Events kept after a repair (e.g. an invalid escape replaced by U+FFFD), each
+    /// with what was repaired; all are counted, the first few listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub repaired_count: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repaired: Vec<Skip>,
     /// Why the file could not be read at all, when it could not.
     pub error: Option<String>,
 }
@@ -80,7 +86,31 @@ impl IngestStats {
     }
 
     fn skip(&mut self, line: u64, reason: String) {
-        self.skip_at(&format!("line {line}"), reason);
+        self.skip_at(&format!("{} {line}", self.position_word()), reason);
+    }
+
+    /// Records that the event at `line` was kept after a repair.
+    fn note_repair(&mut self, line: u64, what: String) {
+        self.note_repair_at(&format!("{} {line}", self.position_word()), what);
+    }
+
+    fn note_repair_at(&mut self, position: &str, what: String) {
+        self.repaired_count += 1;
+        if self.repaired.len() < MAX_LISTED_SKIPS {
+            self.repaired.push(Skip {
+                position: position.to_string(),
+                reason: what,
+            });
+        }
+    }
+
+    /// What a record's number counts in this file: text lines, or EVTX record ids.
+    fn position_word(&self) -> &'static str {
+        if self.format == "evtx" {
+            "record"
+        } else {
+            "line"
+        }
     }
 
     /// Records a skip at a position that is not a line (e.g. "gzip").

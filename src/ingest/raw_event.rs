@@ -36,6 +36,9 @@ pub struct RawEvent {
     /// `EventData/Data[@Name]` pairs in document order.
     pub data: Vec<(String, String)>,
     pub producer: Producer,
+    /// What the parser had to repair to keep the event (an invalid escape or a lone
+    /// surrogate replaced by U+FFFD), said once per event in the file's notes.
+    pub repaired: Option<String>,
 }
 
 impl RawEvent {

@@ -57,9 +57,12 @@ impl TextIngest {
             self.stats.format = "unknown";
         }
         self.stats.encoding = self.decoder.encoding();
-        if self.decoder.replaced_invalid {
-            self.stats
-                .skip(0, "invalid UTF-16 sequences were replaced with U+FFFD".into());
+        if let Some(at) = self.decoder.first_invalid_at {
+            let what = format!(
+                "{} invalid UTF-16 sequence(s) replaced with U+FFFD, the first at byte {at}; the events holding them are kept",
+                self.decoder.replaced_invalid
+            );
+            self.stats.note_repair_at(&format!("byte {at}"), what);
         }
     }
 
@@ -175,7 +178,10 @@ fn utf8(text: &[u8]) -> Result<&str, std::str::Utf8Error> {
 }
 
 /// Counts a parsed event and hands on network flows and the Sysmon events the detections read.
-pub(super) fn accept(stats: &mut IngestStats, event: RawEvent, line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
+pub(super) fn accept(stats: &mut IngestStats, mut event: RawEvent, line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
+    if let Some(what) = event.repaired.take() {
+        stats.note_repair(line, what);
+    }
     if event.producer == Producer::CiscoNvm {
         stats.flow_records += 1;
         return on_event(event, line);
@@ -204,36 +210,48 @@ enum Sniffed {
 }
 
 /// Decides the format from the first bytes that are not blank lines or `Record N` markers.
+///
+/// Only the first [`MAX_SNIFF_BYTES`] are looked at, and a decision is made only on what
+/// more bytes could not change: a whole first line, or every byte up to the limit or the
+/// end. So the same file gives the same format however its bytes arrive.
 fn sniff(text: &[u8], at_eof: bool) -> Sniffed {
+    let complete = at_eof || text.len() >= MAX_SNIFF_BYTES;
+    let text = &text[..text.len().min(MAX_SNIFF_BYTES)];
     let mut rest = text;
     loop {
         let start = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
         rest = &rest[start..];
-        let line_end = memchr::memchr(b'\n', rest);
         match rest.first() {
-            None if at_eof => return Sniffed::Unknown,
+            None if complete => return Sniffed::Unknown,
             None => return Sniffed::NeedMore,
             Some(b'<') => return Sniffed::Xml,
-            Some(_) if line_end.is_some_and(|end| looks_like_splunk_csv(&rest[..end])) => return Sniffed::Csv,
             Some(b'{' | b'[') => return Sniffed::Json,
-            Some(b'R') if line_end.is_none() && !at_eof && rest.len() < 32 => return Sniffed::NeedMore,
-            Some(_) => match line_end {
-                Some(end) if is_record_marker(rest[..end].trim_ascii()) => rest = &rest[end + 1..],
-                _ => break,
-            },
+            Some(_) => {
+                let line = match memchr::memchr(b'\n', rest) {
+                    Some(end) => &rest[..end],
+                    None if complete => rest,
+                    None => return Sniffed::NeedMore,
+                };
+                if looks_like_splunk_csv(line) {
+                    return Sniffed::Csv;
+                }
+                if !is_record_marker(line.trim_ascii()) {
+                    break;
+                }
+                rest = &rest[(line.len() + 1).min(rest.len())..];
+            }
         }
     }
-    // Text first (a key=value block, a banner): look further for events or JSON lines.
-    if memchr::memmem::find(text, b"<Event").is_some() {
-        return Sniffed::Xml;
-    }
-    if memchr::memmem::find(text, b"\n{").is_some() {
-        return Sniffed::Json;
-    }
-    if at_eof || text.len() >= MAX_SNIFF_BYTES || text.contains(&0) {
-        Sniffed::Unknown
-    } else {
-        Sniffed::NeedMore
+    // Text first (a key=value block, a banner): events or JSON lines further on, whichever
+    // comes first (a first occurrence found in a prefix stays the first in more bytes).
+    let event = memchr::memmem::find(text, b"<Event");
+    let json_line = memchr::memmem::find(text, b"\n{");
+    match (event, json_line) {
+        (Some(event), Some(json)) if json < event => Sniffed::Json,
+        (Some(_), _) => Sniffed::Xml,
+        (None, Some(_)) => Sniffed::Json,
+        (None, None) if complete => Sniffed::Unknown,
+        (None, None) => Sniffed::NeedMore,
     }
 }
 

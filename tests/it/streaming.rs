@@ -104,6 +104,47 @@ proptest! {
     }
 }
 
+/// A small real-shaped log behind arbitrary leading bytes (NULs, binary, half a tag),
+/// optionally gzipped and then damaged at one byte.
+fn hostile_input(prefix: &[u8], gzip: bool, damage: Option<(usize, u8)>) -> Vec<(String, Vec<u8>)> {
+    use std::io::Write;
+    let log = std::fs::read(crate::support::cases_dir().join("d1_each_listed_child/input.log")).expect("case readable");
+    let mut bytes = [prefix, &log].concat();
+    let mut name = "hostile.log".to_string();
+    if gzip {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&bytes).expect("in memory");
+        bytes = encoder.finish().expect("in memory");
+        name.push_str(".gz");
+    }
+    if let Some((at, value)) = damage {
+        let at = at % bytes.len();
+        bytes[at] ^= value.max(1);
+    }
+    vec![(name, bytes)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Binary prefixes and damaged gzip streams give one report however the bytes arrive.
+    #[test]
+    fn hostile_bytes_give_one_report_whatever_the_chunking(
+        prefix in proptest::collection::vec(any::<u8>(), 0..48),
+        gzip: bool,
+        damage in proptest::option::of((any::<usize>(), any::<u8>())),
+        mut cuts in proptest::collection::vec(0usize..20_000, 0..24),
+        prefilter: bool,
+    ) {
+        let files = hostile_input(&prefix, gzip, damage);
+        cuts.sort_unstable();
+        let whole = report_of(&files, &[], true);
+        prop_assert!(report_of(&files, &cuts, prefilter) == whole);
+        let ones: Vec<usize> = (1..files[0].1.len().min(4096)).collect();
+        prop_assert!(report_of(&files, &ones, !prefilter) == whole);
+    }
+}
+
 #[test]
 fn one_byte_seven_byte_and_64k_chunks_match_with_and_without_prefilter() {
     let files = generated_with_escapes();

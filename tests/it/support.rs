@@ -63,14 +63,18 @@ pub fn projection(report: &Report) -> Value {
         .expect("files")
         .iter()
         .map(|file| {
-            json!({
+            let mut projected = json!({
                 "name": file["name"], "format": file["format"], "container": file["container"],
                 "encoding": file["encoding"], "sysmon_events": file["sysmon_events"],
                 "flow_records": file["flow_records"], "other_events": file["other_events"],
                 "skipped_count": file["skipped_count"], "skipped": file["skipped"], "error": file["error"],
                 "time_sources": file["time_sources"], "time_skew_events": file["time_skew_events"],
                 "missing_fields": file["missing_fields"],
-            })
+            });
+            if let Some(repaired) = file.get("repaired") {
+                projected["repaired"] = repaired.clone();
+            }
+            projected
         })
         .collect();
     let findings: Vec<Value> = report["findings"]

@@ -159,9 +159,14 @@ impl XmlFramer {
                         }
                     }
                 }
-                State::Discarding { scan } => match CLOSE_FINDER.find(&self.buf[scan..]) {
+                State::Discarding { scan } => match CLOSE_FINDER.find(&self.buf[scan..]).map(|at| scan + at) {
+                    // An oversized event left unclosed: the next event starts before any </Event>.
+                    close if let Some(next) = self.next_open_in(scan, close.unwrap_or(len)) => {
+                        self.text_from = next;
+                        self.state = State::Seeking { from: next };
+                    }
                     Some(at) => {
-                        let end = scan + at + CLOSE.len();
+                        let end = at + CLOSE.len();
                         self.text_from = end;
                         self.state = State::Seeking { from: end };
                     }
@@ -364,6 +369,20 @@ mod tests {
         let (events, format) = all_piece_sizes("<Event>a</Event><Event>b</Event>");
         assert_eq!(events.len(), 2);
         assert_eq!(format, "xml-rootless");
+    }
+
+    #[test]
+    fn an_unclosed_event_does_not_swallow_the_next() {
+        let (events, _) = all_piece_sizes("<Event><a>unclosed\n<Event><b/></Event>\n");
+        assert_eq!(events, ["skip@1", "2:<Event><b/></Event>"]);
+        let oversized = format!("<Event>{}\n<Event><b/></Event>\n", "x".repeat(MAX_RECORD_BYTES + 10));
+        for piece in [oversized.len(), 1 << 20, 4099] {
+            assert_eq!(
+                frame(&oversized, piece).0,
+                ["skip@1", "2:<Event><b/></Event>"],
+                "pieces of {piece}"
+            );
+        }
     }
 
     #[test]
