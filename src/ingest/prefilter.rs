@@ -1,21 +1,25 @@
 //! The event-level prefilter: most Sysmon events are EventIDs neither detection
 //! reads, so each event's EventID and provider are looked up on its raw bytes and
-//! such an event is only counted, never parsed.
+//! such an event is only counted, never built.
 //!
-//! It decides "count only" when it can prove the full parser would see a Sysmon
-//! event of another EventID; anything less plain goes to the full parser. The proof:
-//! the EventID element (or key) occurs exactly once, holds plain ASCII digits, and the
-//! provider is written out as `Microsoft-Windows-Sysmon`. Character references
-//! (`&#…;`) and JSON `\u` escapes cannot hide a process creation: an escaped EventID is
-//! not plain digits, and an escaped provider is not the literal name, so both are
-//! parsed. Process creation and network connection events (EIDs 1 and 3) are always
-//! parsed, whatever they contain, so the process tree's compact table
-//! ([`crate::annotate::process_tree`]) and the hardened join keep every row they need.
-//!
-//! A counted event is trusted to be well-formed: an irrelevant event that is
-//! malformed elsewhere is counted rather than reported as skipped. JSON records are
-//! trusted to keep the shape of the file's first record.
+//! It decides "count only" only when it can prove the full parser would read exactly
+//! one Sysmon event of that EventID from the record, with no error and no repair, so
+//! the report is the same with the prefilter on or off. First a quick look at the
+//! bytes: the EventID element (or key) occurs exactly once, holds plain ASCII digits
+//! of an EventID no detection reads, and the provider is written out as
+//! `Microsoft-Windows-Sysmon`. Process creation and network connection events (EIDs 1
+//! and 3) are always parsed, whatever they contain, so the process tree's compact
+//! table ([`crate::annotate::process_tree`]) and the hardened join keep every row they
+//! need; so is every JSON record holding a `\u` escape. Then the proof, on what
+//! passes: an XML event goes through the parser's own reader loop keeping no value
+//! ([`parses_cleanly`]), which must find it well-formed, repair nothing, and meet
+//! that EventID and Provider among the root's `System` children; a JSON record is
+//! visited once by [`json::proof`], which checks its syntax as serde_json does, finds
+//! the shape `parse_record` would give it, and reads the EventID and provider from
+//! the places that shape's reader takes them from.
 
+use super::json;
+use super::xml::parse::{Clean, parses_cleanly};
 use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
@@ -73,7 +77,14 @@ pub fn xml_event(event: &[u8]) -> Verdict {
         && event[provider - 1] == b'<'
         && after.strip_prefix(b" Name=").is_some_and(|value| quoted(value, SYSMON))
         && needles.provider.find(after).is_none();
-    if sysmon {
+    // The only EventID and Provider in the bytes are those above, so an EventID and a
+    // Provider element among the root's System children are these two.
+    let proven = Clean {
+        system_event_id: true,
+        system_provider: true,
+    };
+    let clean = || simdutf8::basic::from_utf8(event).ok().and_then(parses_cleanly);
+    if sysmon && clean() == Some(proven) {
         Verdict::CountOnly(event_id)
     } else {
         Verdict::Parse
@@ -134,7 +145,10 @@ impl JsonKeys {
         if !closed || is_read_by_detections(id) || UNICODE_ESCAPE.find(record).is_some() || !sysmon() {
             return Verdict::Parse;
         }
-        Verdict::CountOnly(id)
+        match json::proof::sysmon_event_id(record) {
+            Some(read) if read == id => Verdict::CountOnly(id),
+            _ => Verdict::Parse,
+        }
     }
 }
 
@@ -202,6 +216,14 @@ mod tests {
             ("Name='Microsoft-Windows-Sysmon'", "Name='Microsoft-Windows-&#83;ysmon'"),
             ("Name='Microsoft-Windows-Sysmon'", "Name='Microsoft-Windows-Sysmon2'"),
             ("<Computer>", "<Provider Name='Other'/><Computer>"),
+            // Malformed or repaired: the parser skips or notes it, so it is parsed.
+            ("<Computer>H</Computer>", "<Computer>H</Computr>"),
+            ("<Data Name='Image'>a</Data>", "<Data Name='Image'>a&foo;</Data>"),
+            ("<Data Name='Image'>a</Data>", "<Data Name='Image'>&#xD800;</Data>"),
+            ("<Data Name='Image'>", "<Data Name=Image>"),
+            ("Guid='{5770385F}'", "Guid='{5770385F}"),
+            ("<Computer>", "<TimeCreated SystemTime='&#0;'/><Computer>"),
+            ("</Event>", "</Event><"),
         ] {
             let event = XML.replace(from, to);
             assert_ne!(event, XML);
@@ -242,5 +264,116 @@ mod tests {
             );
         }
         assert!(JsonKeys::of("splunk-export").is_none());
+    }
+
+    /// A record counted only must be one the parser reads as exactly one Sysmon event of
+    /// that EventID, without error or repair.
+    fn assert_agrees(verdict: Verdict, parsed: Result<Vec<crate::ingest::RawEvent>, String>, record: &str) {
+        if let Verdict::CountOnly(id) = verdict {
+            let events = parsed.unwrap_or_else(|err| panic!("counted but the parser says {err}: {record}"));
+            assert_eq!(events.len(), 1, "{record}");
+            assert!(events[0].is_sysmon(), "{record}");
+            assert_eq!(events[0].event_id, Some(id), "{record}");
+            assert_eq!(events[0].repaired, None, "{record}");
+        }
+    }
+
+    fn xml_verdict(event: &str) -> Verdict {
+        let verdict = xml_event(event.as_bytes());
+        assert_agrees(
+            verdict,
+            crate::ingest::xml::parse::parse_event(event).map(|e| vec![e]),
+            event,
+        );
+        verdict
+    }
+
+    fn json_verdict(format: &str, record: &str) -> Verdict {
+        let verdict = JsonKeys::of(format).expect("known shape").record(record.as_bytes());
+        let parsed = crate::ingest::json::parse_record(record.as_bytes()).map(|parsed| parsed.events);
+        assert_agrees(verdict, parsed, record);
+        verdict
+    }
+
+    #[test]
+    fn xml_system_fields_outside_the_roots_system_are_parsed() {
+        assert_eq!(xml_verdict(XML), Verdict::CountOnly(10));
+        let wrapped = XML
+            .replace("<System>", "<W><System>")
+            .replace("</System>", "</System></W>");
+        let user_data = XML
+            .replace("<System>", "<UserData>")
+            .replace("</System>", "</UserData>");
+        let provider_outside = XML
+            .replace("<Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385F}'/>", "")
+            .replace("</Event>", "<Provider Name='Microsoft-Windows-Sysmon'/></Event>");
+        for event in [wrapped, user_data, provider_outside] {
+            assert_eq!(xml_verdict(&event), Verdict::Parse, "{event}");
+        }
+    }
+
+    const EVTX: &str = r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":10,"Computer":"H"},"EventData":{"Image":"C:\\a.exe","n":[1,{"b":null}]}}}"##;
+    const ECS: &str = r#"{"@timestamp":"2024-05-01T10:00:00Z","winlog":{"event_id":"13","provider_name":"Microsoft-Windows-Sysmon","event_data":{"a":"b"}},"host":{"os":{"name":"w"}},"event":{"code":"13"}}"#;
+    const FLAT: &str = r#"{"EventID":22,"SourceName":"Microsoft-Windows-Sysmon","Hostname":"H","EventData":"<EventData><Data Name='QueryName'>x</Data></EventData>"}"#;
+
+    #[test]
+    fn json_records_of_the_files_shape_are_counted_only() {
+        assert_eq!(json_verdict("evtx-dump-json", EVTX), Verdict::CountOnly(10));
+        assert_eq!(json_verdict("ecs", ECS), Verdict::CountOnly(13));
+        assert_eq!(json_verdict("otrf", FLAT), Verdict::CountOnly(22));
+    }
+
+    #[test]
+    fn json_records_read_elsewhere_by_the_parser_are_parsed() {
+        let flat_with = |keys: &str| FLAT.replace(r#""Hostname""#, &format!("{keys},\"Hostname\""));
+        for (format, record) in [
+            // EventID and provider not where evtx_dump's reader takes them.
+            (
+                "evtx-dump-json",
+                r##"{"Event":{"System":{}},"x":{"EventID":10,"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}}}}"##.to_string(),
+            ),
+            (
+                "evtx-dump-json",
+                r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}}}},"EventID":10}"##.to_string(),
+            ),
+            ("evtx-dump-json", EVTX.replace(r#"{"Event":{"#, r#"{"Event":[{"#).replace("}}}", "}}]}")),
+            ("evtx-dump-json", EVTX.replace("}}}", r#"}},"Event":{"Other":1}}"#)),
+            // Winlogbeat keys without a `winlog` object: no shape the parser knows.
+            ("ecs", r#"{"event_id":10,"provider_name":"Microsoft-Windows-Sysmon"}"#.to_string()),
+            ("ecs", r#"{"winlog":"x","event_id":10,"provider_name":"Microsoft-Windows-Sysmon"}"#.to_string()),
+            ("ecs", ECS.replace(r#""@timestamp""#, r#""Event":{"System":1},"@timestamp""#)),
+            ("ecs", ECS.replace(r#""@timestamp""#, r#""result":null,"@timestamp""#)),
+            // Flat records another reader takes first, or whose EventData may be repaired.
+            ("otrf", flat_with(r#""Id":22,"ProviderName":"x""#)),
+            ("otrf", flat_with(r#""fv":"nvzFlow_v4""#)),
+            ("otrf", flat_with(r#""pn":1,"da":2,"dp":3"#)),
+            ("otrf", flat_with(r#""event_id":1,"log_name":2"#)),
+            ("otrf", flat_with(r#""winlog":{}"#)),
+            ("otrf", FLAT.replace(">x<", ">a&foo;<")),
+        ] {
+            assert_eq!(json_verdict(format, &record), Verdict::Parse, "{record}");
+        }
+    }
+
+    #[test]
+    fn json_records_serde_json_refuses_are_parsed() {
+        let deep = format!(r#""Computer":{}{}"#, "[".repeat(130), "]".repeat(130));
+        for record in [
+            EVTX.replace(r#""Computer":"H""#, r#""Computer":1e400"#),
+            EVTX.replace(r#""Computer":"H""#, &deep),
+            EVTX.replace(r#""Computer":"H""#, r#""Computer":"a\x""#),
+            EVTX.replace(r#""Computer":"H""#, "\"Computer\":\"a\tb\""),
+            EVTX.replace("}}}", "}}},"),
+            EVTX.replace("}}}", "}}} x"),
+            EVTX.replace(r#""Computer":"H""#, r#""Computer":"H",}"#),
+        ] {
+            assert_eq!(json_verdict("evtx-dump-json", &record), Verdict::Parse, "{record}");
+        }
+        let mut invalid_utf8 = EVTX.as_bytes().to_vec();
+        let at = EVTX.find("\"H\"").expect("computer") + 1;
+        invalid_utf8[at] = 0xff;
+        let keys = JsonKeys::of("evtx-dump-json").expect("known");
+        assert_eq!(keys.record(&invalid_utf8), Verdict::Parse);
+        assert!(crate::ingest::json::parse_record(&invalid_utf8).is_err());
     }
 }

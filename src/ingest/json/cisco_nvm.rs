@@ -11,13 +11,11 @@
 use super::{scalar, text_at};
 use crate::ingest::RawEvent;
 use crate::ingest::raw_event::Producer;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-pub fn is_flow(record: &Map<String, Value>) -> bool {
-    let version = record.get("fv").and_then(Value::as_str).unwrap_or("");
-    version.starts_with("nvzFlow")
-        || (record.contains_key("pn") && record.contains_key("da") && record.contains_key("dp"))
-}
+/// How the `fv` key of a flow record begins; a record is also a flow when it has
+/// `pn`, `da` and `dp` ([`super::Shape`]).
+pub const VERSION_PREFIX: &str = "nvzFlow";
 
 pub fn flow(document: &Value) -> RawEvent {
     let text = |key: &str| text_at(document, &[key]);

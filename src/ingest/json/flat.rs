@@ -14,13 +14,14 @@ use crate::ingest::raw_event::Producer;
 use crate::ingest::{RawEvent, xml};
 use serde_json::{Map, Value};
 
-pub fn event(record: &Map<String, Value>) -> Option<Parsed> {
+/// A record with `EventID` or `EventId` ([`super::Shape::Flat`]).
+pub fn event(record: &Map<String, Value>) -> Parsed {
     let text = |key: &str| record.get(key).and_then(scalar);
     let first = |keys: &[&'static str]| keys.iter().find_map(|key| text(key));
-    if record.contains_key("Id") && record.contains_key("ProviderName") {
-        return Some(powershell(record));
-    }
-    let id = record.get("EventID").or_else(|| record.get("EventId"))?;
+    let id = record
+        .get("EventID")
+        .or_else(|| record.get("EventId"))
+        .unwrap_or(&Value::Null);
     let shipper_time = ["@timestamp", "EventTime", "TimeCreated", "TimeGenerated"]
         .into_iter()
         .find_map(|key| text(key).map(|value| (key, value)));
@@ -41,6 +42,7 @@ pub fn event(record: &Map<String, Value>) -> Option<Parsed> {
         for (name, value) in embedded.data {
             event.fill(&name, Some(value));
         }
+        event.repaired = embedded.repaired;
     }
     // NXLog's own `ProcessID` takes the place of Sysmon's `ProcessId` (its field names
     // ignore case); parsing every Message would cost more than the rest of the record.
@@ -59,11 +61,11 @@ pub fn event(record: &Map<String, Value>) -> Option<Parsed> {
     } else {
         "otrf"
     };
-    Some(Parsed::one(event, format))
+    Parsed::one(event, format)
 }
 
 /// `Get-WinEvent | ConvertTo-Json`: EventData survives only in the rendered `Message`.
-fn powershell(record: &Map<String, Value>) -> Parsed {
+pub fn powershell(record: &Map<String, Value>) -> Parsed {
     let text = |key: &str| record.get(key).and_then(scalar);
     let time = text("TimeCreated").map(|time| dotnet_date(&time).unwrap_or(time));
     let user_id = record

@@ -6,9 +6,11 @@
 //! PowerShell exports, Splunk search exports and Cisco NVM flow records.
 
 mod cisco_nvm;
+mod escapes;
 mod evtx_dump;
 mod flat;
 pub mod frames;
+pub mod proof;
 pub mod splunk;
 mod winlogbeat;
 
@@ -30,38 +32,121 @@ impl Parsed {
     }
 }
 
-/// Parses one record, recognising its shape from the fields it has.
+/// Parses one record, recognising its shape from the fields it has. A lone UTF-16
+/// surrogate escape (`\ud800`), which serde_json refuses, becomes U+FFFD and the
+/// events say so.
 pub fn parse_record(text: &[u8]) -> Result<Parsed, String> {
-    let value: Value = serde_json::from_slice(text).map_err(|err| format!("malformed JSON: {err}"))?;
+    let malformed = |err: serde_json::Error| format!("malformed JSON: {err}");
+    let (value, repaired) = match serde_json::from_slice::<Value>(text) {
+        Ok(value) => (value, None),
+        Err(err) => match escapes::replace_lone_surrogates(text) {
+            Some((text, note)) => (serde_json::from_slice(&text).map_err(malformed)?, Some(note)),
+            None => return Err(malformed(err)),
+        },
+    };
+    let mut parsed = parse_value(&value)?;
+    if let Some(note) = repaired {
+        for event in &mut parsed.events {
+            event.repaired = Some(match event.repaired.take() {
+                Some(inner) => format!("{note}; {inner}"),
+                None => note.clone(),
+            });
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_value(value: &Value) -> Result<Parsed, String> {
     let Some(record) = value.as_object() else {
         return Err("JSON record is not an object".into());
     };
-    if record.get("Event").and_then(|event| event.get("System")).is_some() {
-        return Ok(Parsed::one(evtx_dump::event(record), "evtx-dump-json"));
+    match Shape::of(record) {
+        Shape::EvtxDump => Ok(Parsed::one(evtx_dump::event(record), "evtx-dump-json")),
+        Shape::SplunkExport => splunk::events(record),
+        Shape::Winlogbeat => Ok(winlogbeat::modern(value)),
+        Shape::WinlogbeatLegacy => Ok(Parsed::one(winlogbeat::legacy(record), "winlogbeat")),
+        Shape::CiscoNvm => Ok(Parsed::one(cisco_nvm::flow(value), "cisco-nvm")),
+        Shape::PowerShell => Ok(flat::powershell(record)),
+        Shape::Flat => Ok(flat::event(record)),
+        Shape::Unknown => {
+            let keys: Vec<&str> = record.keys().take(6).map(String::as_str).collect();
+            Err(format!(
+                "JSON record of an unknown shape (tried evtx_dump, Splunk export, Winlogbeat, ECS, Cisco NVM, flat EventID records; keys: {})",
+                keys.join(", ")
+            ))
+        }
     }
-    if record.contains_key("result") || record.contains_key("results") {
-        return splunk::events(record);
+}
+
+/// Which reader a record goes to, tried in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    EvtxDump,
+    SplunkExport,
+    Winlogbeat,
+    WinlogbeatLegacy,
+    CiscoNvm,
+    PowerShell,
+    Flat,
+    Unknown,
+}
+
+/// What decides a record's shape; [`proof`] finds the same facts without building the record.
+#[derive(Clone, Copy, Debug, Default)]
+struct ShapeFacts {
+    /// `Event` is an object with a `System` key.
+    event_system: bool,
+    /// `result` or `results` is a key.
+    splunk_result: bool,
+    /// `winlog` is an object.
+    winlog_object: bool,
+    /// `event_id` is a key, and so is one of `source_name`, `log_name`, `computer_name`.
+    legacy_winlogbeat: bool,
+    /// `fv` is a string naming an nvzFlow version, or `pn`, `da` and `dp` are all keys.
+    cisco_flow: bool,
+    /// `Id` and `ProviderName` are keys.
+    powershell: bool,
+    /// `EventID` or `EventId` is a key.
+    event_id: bool,
+}
+
+impl ShapeFacts {
+    fn shape(self) -> Shape {
+        if self.event_system {
+            Shape::EvtxDump
+        } else if self.splunk_result {
+            Shape::SplunkExport
+        } else if self.winlog_object {
+            Shape::Winlogbeat
+        } else if self.legacy_winlogbeat {
+            Shape::WinlogbeatLegacy
+        } else if self.cisco_flow {
+            Shape::CiscoNvm
+        } else if self.powershell {
+            Shape::PowerShell
+        } else if self.event_id {
+            Shape::Flat
+        } else {
+            Shape::Unknown
+        }
     }
-    if record.get("winlog").is_some_and(Value::is_object) {
-        return Ok(winlogbeat::modern(&value));
+}
+
+impl Shape {
+    fn of(record: &Map<String, Value>) -> Shape {
+        let has = |key: &str| record.contains_key(key);
+        let fv = record.get("fv").and_then(Value::as_str).unwrap_or("");
+        ShapeFacts {
+            event_system: record.get("Event").and_then(|event| event.get("System")).is_some(),
+            splunk_result: has("result") || has("results"),
+            winlog_object: record.get("winlog").is_some_and(Value::is_object),
+            legacy_winlogbeat: has("event_id") && (has("source_name") || has("log_name") || has("computer_name")),
+            cisco_flow: fv.starts_with(cisco_nvm::VERSION_PREFIX) || (has("pn") && has("da") && has("dp")),
+            powershell: has("Id") && has("ProviderName"),
+            event_id: has("EventID") || has("EventId"),
+        }
+        .shape()
     }
-    let legacy_system = ["source_name", "log_name", "computer_name"]
-        .iter()
-        .any(|key| record.contains_key(*key));
-    if record.contains_key("event_id") && legacy_system {
-        return Ok(Parsed::one(winlogbeat::legacy(record), "winlogbeat"));
-    }
-    if cisco_nvm::is_flow(record) {
-        return Ok(Parsed::one(cisco_nvm::flow(&value), "cisco-nvm"));
-    }
-    if let Some(parsed) = flat::event(record) {
-        return Ok(parsed);
-    }
-    let keys: Vec<&str> = record.keys().take(6).map(String::as_str).collect();
-    Err(format!(
-        "JSON record of an unknown shape (tried evtx_dump, Splunk export, Winlogbeat, ECS, Cisco NVM, flat EventID records; keys: {})",
-        keys.join(", ")
-    ))
 }
 
 /// The value at a dotted path of object keys.
