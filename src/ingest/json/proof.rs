@@ -19,7 +19,10 @@ const SYSMON: &str = "Microsoft-Windows-Sysmon";
 /// The EventID of the one Sysmon event `parse_record` would read from `record` without
 /// error or repair, when the provider names Sysmon; `None` when that is not proven.
 pub fn sysmon_event_id(record: &[u8]) -> Option<u32> {
-    let top: Top = serde_json::from_slice::<Object<Top>>(record).ok()?.0;
+    // Checked at once with SIMD: serde_json then skips its own check of each string,
+    // and text outside strings must be ASCII anyway.
+    let record = simdutf8::basic::from_utf8(record).ok()?;
+    let top: Top = serde_json::from_str::<Object<Top>>(record).ok()?.0;
     let facts = ShapeFacts {
         event_system: top.event.as_ref().is_some_and(|event| event.system.is_some()),
         splunk_result: top.splunk_result,
