@@ -1,13 +1,14 @@
 //! Proves, without building the record, that [`super::parse_record`] would read exactly
 //! one Sysmon event from a JSON record, with no error and no repair, and which EventID.
 //!
-//! One serde pass visits the record: the keys [`super::Shape`] is decided by and the
-//! values the shape's reader takes its EventID and provider from are looked at, every
-//! other value is checked as serde_json checks it when it builds a `Value` (same
-//! `deserialize_any` calls, so the same syntax, UTF-8, escape, number-range and nesting
-//! errors) and dropped. The shape is then decided by the same [`super::ShapeFacts::shape`]
-//! as the parser's. Any surprise (a container where a string was expected, an escaped
-//! key the parser would read, an unknown shape) means "not proven": the record is parsed.
+//! One serde pass visits the record: the keys the shape is decided by and the values
+//! the shape's reader takes its EventID and provider from are looked at; every other
+//! value is checked as serde_json checks it when it builds a `Value` (the same
+//! `deserialize_any` calls, so the same syntax, escape, number-range and nesting
+//! errors) and dropped. UTF-8 is checked once for the whole record. The shape is then
+//! decided by the parser's own `ShapeFacts::shape`. Any surprise (a container where
+//! the shape's reader expects an object, an unknown shape) means "not proven": the
+//! record is parsed.
 
 use super::{Shape, ShapeFacts, cisco_nvm};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
