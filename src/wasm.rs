@@ -1,36 +1,75 @@
 //! The browser adapter: the only code that names wasm-bindgen or JS types.
 //!
-//! The page's worker creates one [`WasmAnalyzer`] per analysis and feeds it file
-//! slices. The report crosses the boundary as the JSON text the CLI prints, so the
-//! two are the same document byte for byte.
+//! The page's worker creates one [`WasmAnalyzer`] per analysis, feeds it file slices and
+//! finishes it into a [`WasmReport`], which stays here while the worker pulls it in parts
+//! of bounded size: 100 k findings are over half a gigabyte of JSON, more than one JS
+//! string can hold. Every part is JSON serialized as the CLI serializes the report, so the
+//! document the parts make up is the CLI's byte for byte.
 
+use crate::report::{Finding, Report};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
+
+/// The wasm memory past which the analyzer stops reading and keeps what it has read:
+/// wasm32 addresses at most 4 GiB, and finishing the report needs room of its own.
+const DEFAULT_MEMORY_LIMIT_BYTES: u64 = 3584 << 20;
+const WASM_PAGE_BYTES: u64 = 64 << 10;
+
+/// The lists of the report that can grow with the data, in the order the report holds them.
+const LONG_LISTS: [&str; 3] = ["files", "findings", "risk_totals"];
 
 #[wasm_bindgen(start)]
 fn start() {
     console_error_panic_hook::set_once();
 }
 
+fn js_error(err: impl std::fmt::Display) -> JsError {
+    JsError::new(&err.to_string())
+}
+
+/// The wasm memory in use, in bytes.
+fn memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size::<0>() as u64 * WASM_PAGE_BYTES
+}
+
+/// The constructor's options: the page's own, and the detections' (every other key).
+#[derive(Deserialize)]
+struct AnalyzerOptions {
+    memory_limit_bytes: Option<u64>,
+    #[serde(flatten)]
+    detection: Map<String, Value>,
+}
+
 /// A streaming analysis of any number of files.
 #[wasm_bindgen(js_name = Analyzer)]
 pub struct WasmAnalyzer {
     inner: Option<crate::Analyzer>,
+    memory_limit_bytes: u64,
 }
 
 #[wasm_bindgen(js_class = Analyzer)]
 impl WasmAnalyzer {
-    /// `options` is JSON such as `{"discovery_programs": [{"file_name": …, "original_file_name": …}]}`;
-    /// empty for the defaults.
+    /// `options` is JSON such as `{"discovery_programs": [{"file_name": …, "original_file_name": …}]}`,
+    /// and may set `memory_limit_bytes` (default 3.5 GiB); empty for the defaults.
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<String>) -> Result<WasmAnalyzer, JsError> {
+        let invalid = |err: serde_json::Error| JsError::new(&format!("invalid options: {err}"));
         let options = match options.filter(|text| !text.trim().is_empty()) {
-            Some(text) => {
-                serde_json::from_str(&text).map_err(|err| JsError::new(&format!("invalid options: {err}")))?
-            }
-            None => crate::detect::Options::default(),
+            Some(text) => serde_json::from_str(&text).map_err(invalid)?,
+            None => AnalyzerOptions {
+                memory_limit_bytes: None,
+                detection: Map::new(),
+            },
+        };
+        let detection = if options.detection.is_empty() {
+            crate::detect::Options::default()
+        } else {
+            serde_json::from_value(Value::Object(options.detection)).map_err(invalid)?
         };
         Ok(Self {
-            inner: Some(crate::Analyzer::with_options(options)),
+            inner: Some(crate::Analyzer::with_options(detection)),
+            memory_limit_bytes: options.memory_limit_bytes.unwrap_or(DEFAULT_MEMORY_LIMIT_BYTES),
         })
     }
 
@@ -41,11 +80,17 @@ impl WasmAnalyzer {
         }
     }
 
-    /// Feeds the next slice of the open file.
-    pub fn feed(&mut self, chunk: &[u8]) {
-        if let Some(inner) = &mut self.inner {
-            inner.feed(chunk);
+    /// Feeds the next slice of the open file. False once the wasm memory has passed the
+    /// limit: the slice was not read, nor will any other be; finish to keep what was read.
+    pub fn feed(&mut self, chunk: &[u8]) -> bool {
+        let Some(inner) = &mut self.inner else {
+            return false;
+        };
+        if memory_bytes() > self.memory_limit_bytes {
+            return false;
         }
+        inner.feed(chunk);
+        true
     }
 
     #[wasm_bindgen(js_name = endFile)]
@@ -61,14 +106,172 @@ impl WasmAnalyzer {
         self.inner.as_ref().map_or(0.0, |inner| inner.events_read() as f64)
     }
 
-    /// Ends the analysis and returns the report as JSON text.
-    pub fn finish(&mut self) -> Result<String, JsError> {
+    /// The wasm memory past which `feed` stops reading, in bytes.
+    #[wasm_bindgen(getter, js_name = memoryLimitBytes)]
+    pub fn memory_limit_bytes(&self) -> f64 {
+        self.memory_limit_bytes as f64
+    }
+
+    /// Ends the analysis; the report stays in wasm memory, to be read in parts.
+    pub fn finish(&mut self) -> Result<WasmReport, JsError> {
         let inner = self
             .inner
             .take()
             .ok_or_else(|| JsError::new("analysis already finished"))?;
-        serde_json::to_string(&inner.finish()).map_err(|err| JsError::new(&err.to_string()))
+        Ok(WasmReport { report: inner.finish() })
     }
+}
+
+/// A finding as the page lists, filters, suppresses and totals it: the finding's own JSON
+/// without its process tree, events and reasons, which are fetched when it is opened.
+#[derive(Serialize)]
+struct FindingBrief<'a> {
+    detection_id: &'a str,
+    detection: &'a str,
+    mode: crate::detect::Mode,
+    row: &'a Map<String, Value>,
+    risk: &'a crate::annotate::Risk,
+    annotations: &'a crate::annotate::Annotations,
+    explanation: ExplanationBrief<'a>,
+}
+
+#[derive(Serialize)]
+struct ExplanationBrief<'a> {
+    notes: &'a [String],
+}
+
+impl<'a> From<&'a Finding> for FindingBrief<'a> {
+    fn from(finding: &'a Finding) -> Self {
+        Self {
+            detection_id: finding.detection_id,
+            detection: finding.detection,
+            mode: finding.mode,
+            row: &finding.row,
+            risk: &finding.risk,
+            annotations: &finding.annotations,
+            explanation: ExplanationBrief {
+                notes: &finding.explanation.notes,
+            },
+        }
+    }
+}
+
+/// A finished analysis's report, held in wasm memory and read in parts.
+#[wasm_bindgen(js_name = Report)]
+pub struct WasmReport {
+    report: Report,
+}
+
+#[wasm_bindgen(js_class = Report)]
+impl WasmReport {
+    /// The report as JSON with its long lists (files, findings, risk totals) empty.
+    pub fn head(&mut self) -> Result<String, JsError> {
+        let lists = (
+            std::mem::take(&mut self.report.files),
+            std::mem::take(&mut self.report.findings),
+            std::mem::take(&mut self.report.risk_totals),
+        );
+        let head = serde_json::to_string(&self.report).map_err(js_error);
+        (self.report.files, self.report.findings, self.report.risk_totals) = lists;
+        head
+    }
+
+    /// The CLI's document around its long lists: `[text, list, text, list, …, text]`, where
+    /// each `list` names the list (`files`, `findings`, `risk_totals`) whose items, separated
+    /// by commas, go between the texts beside it.
+    #[wasm_bindgen(js_name = documentFrame)]
+    pub fn document_frame(&mut self) -> Result<Vec<String>, JsError> {
+        let mut rest = self.head()?;
+        let mut frame = Vec::new();
+        for list in LONG_LISTS {
+            let marker = format!("\"{list}\":[]");
+            // An object key cannot occur inside a JSON string, whose quotes are escaped.
+            let at = rest
+                .find(&marker)
+                .ok_or_else(|| JsError::new(&format!("no {list} in the report")))?;
+            let tail = rest.split_off(at + marker.len() - 1);
+            frame.extend([rest, list.to_string()]);
+            rest = tail;
+        }
+        frame.push(rest);
+        Ok(frame)
+    }
+
+    #[wasm_bindgen(getter, js_name = findingCount)]
+    pub fn finding_count(&self) -> usize {
+        self.report.findings.len()
+    }
+
+    /// Items of `list` from `start` as a JSON array of about `max_bytes` (one item at
+    /// least, while any are left), and the index after the last: `[json, end]`.
+    /// `list` is one of `files`, `findings`, `finding_briefs` and `risk_totals`.
+    pub fn items(&self, list: &str, start: usize, max_bytes: usize) -> Result<Vec<JsValue>, JsError> {
+        let report = &self.report;
+        let (json, end) = match list {
+            "files" => json_array(&report.files, start, max_bytes, |file| file),
+            "findings" => json_array(&report.findings, start, max_bytes, |finding| finding),
+            "finding_briefs" => json_array(&report.findings, start, max_bytes, FindingBrief::from),
+            "risk_totals" => json_array(&report.risk_totals, start, max_bytes, |total| total),
+            other => return Err(JsError::new(&format!("no list {other} in the report"))),
+        }?;
+        Ok(vec![JsValue::from(json), JsValue::from(end as f64)])
+    }
+
+    /// The findings at `indexes`, as a JSON array in that order; indexes past the end are left out.
+    #[wasm_bindgen(js_name = findingsAt)]
+    pub fn findings_at(&self, indexes: &[u32]) -> Result<String, JsError> {
+        let findings: Vec<&Finding> = self.chosen(indexes).collect();
+        serde_json::to_string(&findings).map_err(js_error)
+    }
+
+    /// The findings CSV (the CLI's) of the findings at `indexes`.
+    #[wasm_bindgen(js_name = findingsCsv)]
+    pub fn findings_csv(&self, indexes: &[u32]) -> Result<String, JsError> {
+        let findings = self
+            .chosen(indexes)
+            .map(|finding| serde_json::to_value(FindingBrief::from(finding)))
+            .collect::<Result<Vec<Value>, _>>()
+            .map_err(js_error)?;
+        Ok(crate::report::csv::findings_csv(&findings))
+    }
+
+    /// The whole report as the CLI prints it, in one string: for small reports (tests).
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_json(&self) -> Result<String, JsError> {
+        serde_json::to_string(&self.report).map_err(js_error)
+    }
+}
+
+impl WasmReport {
+    fn chosen<'a>(&'a self, indexes: &'a [u32]) -> impl Iterator<Item = &'a Finding> + 'a {
+        indexes
+            .iter()
+            .filter_map(|&index| self.report.findings.get(index as usize))
+    }
+}
+
+/// `items[start..]` as a JSON array, as long as it stays under `max_bytes` (one item at
+/// least), and the index after its last item.
+fn json_array<'a, T, S: Serialize>(
+    items: &'a [T],
+    start: usize,
+    max_bytes: usize,
+    view: impl Fn(&'a T) -> S,
+) -> Result<(String, usize), JsError> {
+    let mut json = vec![b'['];
+    let mut end = start;
+    for item in items.iter().skip(start) {
+        if end > start {
+            if json.len() >= max_bytes {
+                break;
+            }
+            json.push(b',');
+        }
+        serde_json::to_writer(&mut json, &view(item)).map_err(js_error)?;
+        end += 1;
+    }
+    json.push(b']');
+    Ok((String::from_utf8(json).map_err(js_error)?, end))
 }
 
 /// The built-in demonstration sample (Sysmon XML).
@@ -80,5 +283,5 @@ pub fn demo_sample() -> String {
 /// The default extended discovery list of the hardened reading, as JSON.
 #[wasm_bindgen(js_name = defaultOptions)]
 pub fn default_options() -> Result<String, JsError> {
-    serde_json::to_string(&crate::detect::Options::default()).map_err(|err| JsError::new(&err.to_string()))
+    serde_json::to_string(&crate::detect::Options::default()).map_err(js_error)
 }

@@ -1,40 +1,71 @@
 // Wires the page: files in (drop, picker or the demo sample), one module worker running
-// the wasm core, per-file progress, settings, the rendered report and its exports.
-import { el } from "./dom.js";
-import { renderReport } from "./render.js";
+// the wasm core, per-file progress, settings, the rendered report and its exports. The
+// worker keeps the finished report; a small one also comes to the page whole, in parts,
+// while of a large one the page asks the worker for each page it shows. Exports are
+// built by the worker.
+import { el, count, reason } from "./dom.js";
+import { renderReport, modelSource } from "./render.js";
 import * as settings from "./settings.js";
-import { download, findingsCsv, htmlReport, navigatorLayer } from "./exports.js";
+import { download } from "./exports.js";
 
 const $ = (id) => document.getElementById(id);
 const dropZone = $("drop");
 const fileInput = $("file");
 const progress = $("progress");
+const notices = $("notices");
 const results = $("results");
+const exportButtons = [...document.querySelectorAll(".exports button")];
+const WORKER_URL = new URL("./worker.js", import.meta.url).href;
+const WASM32_GIB = 4;
+/** `?memory-limit-mib=N` lowers the wasm memory at which an analysis stops and keeps what it read. */
+const MEMORY_LIMIT_MIB = Number(new URLSearchParams(location.search).get("memory-limit-mib")) || null;
+
+// Trusted Types (the page's CSP requires them for script URLs): the only script URL the
+// page ever makes is its worker's.
+const scriptUrls = globalThis.trustedTypes?.createPolicy("sysmon-lens", {
+  createScriptURL: (url) => {
+    if (url !== WORKER_URL) throw new TypeError(`not the page's worker: ${url}`);
+    return url;
+  },
+});
 
 /** Files of the current analysis; each drop adds to them, as more data in one index. */
 let files = [];
-let reportText = null;
-let report = null;
+/** What answers for the report shown (see render.js): a model on this page, or the worker. */
+let source = null;
+/** The report being received from the worker: {whole, head, stopped}. */
+let incoming = null;
+/** What the last finished render worked out: {rowFields}. */
+let rendered = null;
 let defaults = [];
 let worker = null;
 let runId = 0;
 let progressRows = [];
 let runStarted = 0;
 let showSuppressed = false;
+/** Questions to the worker awaiting their answer, by request number. */
+const pending = new Map();
+let requests = 0;
 
-const view = () => {
-  const rules = settings.rules();
-  return { suppressedBy: (f) => settings.suppressedBy(f, rules), threshold: settings.threshold(), showSuppressed };
-};
-const isSuppressed = (f) => view().suppressedBy(f) !== null;
+const view = () => ({ rules: settings.rules(), threshold: settings.threshold(), showSuppressed });
 
-function rerender() {
-  if (report) renderReport(report, view());
+/** Renders the report again (settings changed); resolves when it is on screen. */
+async function rerender() {
   renderRules();
+  if (!source) return;
+  const shown = source;
+  try {
+    const done = await renderReport(null, view(), shown);
+    if (!done || shown !== source) return;
+    rendered = done;
+    renderRules();
+  } catch (err) {
+    showError(`The report could not be shown: ${reason(err)}`);
+  }
 }
 
 function startWorker() {
-  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker = new Worker(scriptUrls ? scriptUrls.createScriptURL(WORKER_URL) : WORKER_URL, { type: "module" });
   worker.onmessage = ({ data: msg }) => onWorkerMessage(msg);
   worker.onerror = (event) => {
     event.preventDefault();
@@ -45,11 +76,35 @@ function startWorker() {
 
 function restartWorker() {
   worker.terminate();
+  for (const { reject } of pending.values()) reject(new Error("the analysis worker was restarted; analyze the files again"));
+  pending.clear();
   startWorker();
   setBusy(false);
 }
 
+/** Sends `msg` to the worker and resolves to its answer. */
+function ask(msg, transfer = []) {
+  const request = ++requests;
+  return new Promise((resolve, reject) => {
+    pending.set(request, { resolve, reject });
+    worker.postMessage({ ...msg, id: runId, request }, transfer);
+  });
+}
+
+/** The worker as the source of what is shown of the report it holds. */
+function workerSource(head) {
+  return { head, view: (query) => ask({ action: "view", query }), files: (list, page) => ask({ action: "files", list, page }) };
+}
+
 function onWorkerMessage(msg) {
+  if (msg.request !== undefined) {
+    const waiting = pending.get(msg.request);
+    pending.delete(msg.request);
+    if (msg.action === "error") waiting?.reject(new Error(msg.data));
+    else waiting?.resolve(msg.data);
+    if (msg.fatal) fatal(msg.data);
+    return;
+  }
   if (msg.id !== undefined && msg.id !== runId) return;
   switch (msg.action) {
     case "ready":
@@ -65,20 +120,62 @@ function onWorkerMessage(msg) {
       updateProgress(msg.file, msg.bytes, msg.events);
       break;
     case "report":
-      for (const row of progressRows) row.status.textContent = `${formatBytes(row.file.size)} read`;
-      reportText = msg.data;
+      performance.mark("sysmon-lens:report");
+      incoming = { whole: msg.whole, head: msg.whole ? JSON.parse(msg.head) : msg.head, stopped: msg.stopped };
       document.body.dataset.wasmMemory = msg.memory;
-      report = JSON.parse(reportText);
-      setBusy(false);
-      rerender();
-      results.hidden = false;
-      document.body.dataset.state = "done";
+      break;
+    case "part": {
+      const list = incoming.head[msg.list];
+      for (const item of JSON.parse(msg.data)) list.push(item);
+      break;
+    }
+    case "report-end":
+      showReport(incoming);
+      incoming = null;
       break;
     case "error":
+      if (msg.fatal) return fatal(msg.data);
       setBusy(false);
       showError(`Analysis failed: ${msg.data}`);
       break;
   }
+}
+
+/** The worker's wasm instance is lost (a trap): say why, and start a new one. */
+function fatal(text) {
+  showError(text);
+  restartWorker();
+  if (document.body.dataset.state === "running") document.body.dataset.state = "failed";
+}
+
+async function showReport({ whole, head, stopped }) {
+  progressRows.forEach((row, i) => {
+    if (!stopped || i < stopped.file) row.status.textContent = `${formatBytes(row.file.size)} read`;
+    else if (i === stopped.file) row.status.textContent = `stopped at ${formatBytes(stopped.bytes)} of ${formatBytes(row.file.size)}`;
+    else row.status.textContent = "not read";
+  });
+  if (stopped) showMemoryStop(stopped);
+  source = whole ? modelSource(head) : workerSource(head);
+  rendered = null;
+  setBusy(false);
+  results.hidden = false;
+  const id = runId;
+  await rerender();
+  if (id !== runId) return;
+  performance.mark("sysmon-lens:rendered");
+  document.body.dataset.state = "done";
+}
+
+/** The analysis reached its wasm memory limit: what it read, what it did not, what to do. */
+function showMemoryStop({ limit, memory, events, file, bytes, unread }) {
+  const name = files[file]?.name ?? "the file";
+  const notRead = unread.length ? ` ${count(unread.length)} more file(s) were not read: ${unread.slice(0, 10).join(", ")}${unread.length > 10 ? ", …" : ""}.` : "";
+  progress.append(el("p", { class: "warning memory-stop", role: "alert", text:
+    `The analysis stopped early: its WebAssembly memory reached ${formatBytes(memory)}, past its limit of ${formatBytes(limit)} `
+    + `(a wasm32 module can address at most ${WASM32_GIB} GiB, and the report needs room too), after reading ${count(events)} events, `
+    + `in ${name} at ${formatBytes(bytes)} of ${formatBytes(files[file]?.size ?? bytes)}.${notRead} `
+    + "The report below covers only what was read. To analyze all of it, split the file into smaller files and analyze each on its own "
+    + "(Clear between them), or use the command-line tool (sysmon-lens scan), which has no such limit." }));
 }
 
 function analyze(added = []) {
@@ -89,13 +186,17 @@ function analyze(added = []) {
   }
   if (files.length === 0) return;
   runId += 1;
+  incoming = null;
   runStarted = performance.now();
   document.body.dataset.state = "running";
   setBusy(true);
   showProgressRows();
   const programs = settings.programs();
-  const options = programs ? JSON.stringify({ discovery_programs: programs }) : "";
-  worker.postMessage({ action: "analyze", id: runId, files, options });
+  const options = {
+    ...(programs ? { discovery_programs: programs } : {}),
+    ...(MEMORY_LIMIT_MIB ? { memory_limit_bytes: MEMORY_LIMIT_MIB * 2 ** 20 } : {}),
+  };
+  worker.postMessage({ action: "analyze", id: runId, files, options: Object.keys(options).length ? JSON.stringify(options) : "" });
 }
 
 function showProgressRows() {
@@ -121,29 +222,36 @@ function updateProgress(index, bytes, events) {
   const rate = read / seconds;
   const eta = rate > 0 ? Math.ceil((total - read) / rate) : 0;
   row.status.textContent = `${formatBytes(bytes)} of ${formatBytes(row.file.size)}${done ? " — read" : ""} · `
-    + `${events.toLocaleString("en")} events · ${formatBytes(rate)}/s, ${Math.round(events / seconds).toLocaleString("en")} events/s`
+    + `${count(events)} events · ${formatBytes(rate)}/s, ${count(Math.round(events / seconds))} events/s`
     + (read < total ? ` · about ${eta} s left` : "");
 }
 
 function formatBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n < 2 ** 30) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / 2 ** 30).toFixed(2)} GiB`;
 }
 
 function setBusy(busy) {
   $("cancel").hidden = !busy;
   $("clear").hidden = busy || files.length === 0;
   fileInput.disabled = busy;
+  for (const button of exportButtons) button.disabled = busy;
 }
 
 function showError(text) {
   progress.append(el("p", { class: "error", role: "alert", text }));
 }
 
+/** Messages about settings (refused, or of no effect), above the report. */
+function showNotices(messages) {
+  for (const text of messages) notices.append(el("p", { class: "warning", role: "status", text }));
+}
+
 function renderRules() {
   const rules = settings.rules();
-  const names = Object.fromEntries((report?.detections ?? []).map((d) => [d.id, d.name]));
+  const names = Object.fromEntries((source?.head.detections ?? []).map((d) => [d.id, d.name]));
   $("rules").replaceChildren(...rules.map((rule, i) => {
     const remove = el("button", { type: "button", text: "Remove" });
     remove.addEventListener("click", () => {
@@ -153,6 +261,8 @@ function renderRules() {
     const scope = rule.detection_id === "*" ? "any detection" : names[rule.detection_id] ?? rule.detection_id;
     return el("li", {}, el("code", { text: `${rule.field} ${rule.match} ${rule.value}` }), ` (${scope}) `, remove);
   }));
+  const unknown = rendered ? settings.unknownFieldRules(rules, rendered.rowFields) : [];
+  $("rule-problems").replaceChildren(...unknown.map((text) => el("li", { class: "warning", text })));
 }
 
 // Files in.
@@ -179,8 +289,9 @@ window.addEventListener("drop", (event) => event.preventDefault());
 $("demo").addEventListener("click", () => worker.postMessage({ action: "demo" }));
 $("clear").addEventListener("click", () => {
   files = [];
-  reportText = null;
-  report = null;
+  source = null;
+  rendered = null;
+  worker.postMessage({ action: "release" });
   progress.replaceChildren();
   results.hidden = true;
   setBusy(false);
@@ -195,7 +306,7 @@ $("cancel").addEventListener("click", () => {
 
 // Settings.
 $("programs-save").addEventListener("click", () => {
-  settings.setPrograms(settings.parsePrograms($("programs").value));
+  showNotices(settings.setPrograms(settings.parsePrograms($("programs").value)));
   analyze();
 });
 $("programs-reset").addEventListener("click", () => {
@@ -206,42 +317,56 @@ $("programs-reset").addEventListener("click", () => {
 $("rule-add").addEventListener("click", () => {
   const rule = { detection_id: $("rule-detection").value, field: $("rule-field").value.trim(), match: $("rule-match").value, value: $("rule-value").value };
   if (!rule.field || !rule.value) return;
-  settings.setRules([...settings.rules(), rule]);
+  showNotices(settings.setRules([...settings.rules(), rule]));
   rerender();
 });
 $("show-suppressed").addEventListener("change", (event) => {
   showSuppressed = event.target.checked;
   rerender();
 });
-$("rules-export").addEventListener("click", () =>
-  download("sysmon-lens-suppression-rules.json", "application/json", JSON.stringify(settings.rules(), null, 2) + "\n"));
+$("rules-export").addEventListener("click", () => download("sysmon-lens-suppression-rules.json",
+  new Blob([JSON.stringify(settings.rules(), null, 2) + "\n"], { type: "application/json" })));
 $("rules-import").addEventListener("change", async (event) => {
   const file = event.target.files[0];
   event.target.value = "";
   if (!file) return;
   try {
-    const imported = JSON.parse(await file.text());
-    if (!settings.validRules(imported)) throw new Error("not a list of {detection_id, field, match, value} rules");
-    settings.setRules(imported);
+    const { rules, problems } = settings.checkRules(JSON.parse(await file.text()), "imported rule");
+    showNotices([...problems, ...settings.setRules(rules)].map((text) => `${file.name}: ${text}`));
     rerender();
   } catch (err) {
-    showError(`Rules not imported from ${file.name}: ${err.message}`);
+    showError(`Rules not imported from ${file.name}: ${reason(err)}`);
   }
 });
 $("threshold").value = settings.threshold();
 $("threshold").addEventListener("change", (event) => {
-  settings.setThreshold(Number(event.target.value) || settings.DEFAULT_THRESHOLD);
+  showNotices(settings.setThreshold(Number(event.target.value)));
+  event.target.value = settings.threshold();
   rerender();
 });
 
-// Exports.
-$("export-json").addEventListener("click", () => {
-  if (reportText) download("sysmon-lens-report.json", "application/json", JSON.stringify(report, null, 2) + "\n");
-});
-$("export-csv").addEventListener("click", () => report && download("sysmon-lens-findings.csv", "text/csv", findingsCsv(report, isSuppressed)));
-$("export-html").addEventListener("click", () => report && download("sysmon-lens-report.html", "text/html", htmlReport(report, isSuppressed)));
-$("export-navigator").addEventListener("click", () =>
-  report && download("sysmon-lens-attack-layer.json", "application/json", navigatorLayer(report, isSuppressed)));
+// Exports, built by the worker, which holds the whole report.
+async function exportReport(button, name, format) {
+  if (!source) return;
+  const status = $("export-status");
+  button.disabled = true;
+  status.textContent = `Preparing ${name}…`;
+  try {
+    download(name, await ask({ action: "export", format, query: { rules: settings.rules(), showSuppressed } }));
+    status.textContent = "";
+  } catch (err) {
+    status.textContent = `${name} could not be made: ${reason(err)}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+for (const [id, name, format] of [
+  ["export-json", "sysmon-lens-report.json", "json"],
+  ["export-csv", "sysmon-lens-findings.csv", "csv"],
+  ["export-html", "sysmon-lens-report.html", "html"],
+  ["export-navigator", "sysmon-lens-attack-layer.json", "navigator"],
+]) $(id).addEventListener("click", (event) => exportReport(event.currentTarget, name, format));
 
+showNotices(settings.settingsProblems());
 renderRules();
 startWorker();

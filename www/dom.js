@@ -8,6 +8,7 @@ export function el(tag, props = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "text") node.textContent = String(value);
     else if (key === "class") node.className = value;
+    else if (/^on/i.test(key)) throw new TypeError(`no event handler attribute: ${key}`);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
@@ -28,4 +29,70 @@ export function fieldTable(entries, className = "fields") {
 export function display(value) {
   if (value === null || value === undefined) return "null";
   return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** A number as the page writes counts: 100,000. */
+export const count = (n) => n.toLocaleString("en");
+
+/** Why something failed, in one line. */
+export const reason = (err) => String(err?.message ?? err);
+
+/**
+ * `build()`, or if it throws, a visible note in its place (a `tag` element, or a table
+ * row for "tr"): one malformed part of the report must not keep the rest from being shown.
+ */
+export function guarded(what, build, tag = "div") {
+  try {
+    return build();
+  } catch (err) {
+    const text = `${what} could not be shown: ${reason(err)}`;
+    return tag === "tr"
+      ? el("tr", { class: "part-error" }, el("td", { colspan: 99, role: "note", text }))
+      : el(tag, { class: "part-error", role: "note", text });
+  }
+}
+
+/**
+ * The bar over a long list: "Showing 1–100 of 100,000" with Previous and Next, which
+ * call `onPage(page)`; empty when one page holds all. `at` is `{ total, page, size }`;
+ * the bar is made, or `bar` is filled anew.
+ */
+export function pagerBar({ total, page, size }, onPage, bar = el("nav", { class: "pager", "aria-label": "Pages" })) {
+  bar.replaceChildren();
+  if (total <= size) return bar;
+  const first = page * size;
+  const step = (label, target, enabled) => {
+    const button = el("button", { type: "button", class: label.toLowerCase(), text: label, disabled: !enabled });
+    button.addEventListener("click", () => onPage(target));
+    return button;
+  };
+  bar.append(
+    el("span", { text: `Showing ${count(first + 1)}–${count(Math.min(first + size, total))} of ${count(total)}` }),
+    step("Previous", page - 1, page > 0),
+    step("Next", page + 1, first + size < total));
+  return bar;
+}
+
+/**
+ * A long list shown a page at a time: `{ bar, list, shown }`. `fetch(page)` gives, at once
+ * or as a promise, `{ total, page, size, items }`; `render(item)` one item's node. `shown`
+ * resolves once the first page is drawn.
+ */
+export function pagedList(fetch, render, { tag = "div", className = null } = {}) {
+  const list = el(tag, { class: className });
+  const bar = el("nav", { class: "pager", "aria-label": "Pages" });
+  let latest = 0;
+  const show = async (page) => {
+    const asked = ++latest;
+    try {
+      const at = await fetch(page);
+      if (asked !== latest) return;
+      list.replaceChildren(...at.items.map(render));
+      pagerBar(at, show, bar);
+    } catch (err) {
+      list.replaceChildren(guarded("This list", () => { throw err; }, tag === "tbody" ? "tr" : "p"));
+    }
+  };
+  const shown = show(0);
+  return { bar, list, shown };
 }

@@ -1,11 +1,13 @@
-// Exports of a report: CSV of the findings, a self-contained HTML report that opens
-// from disk and makes no request, and an ATT&CK Navigator layer. All are built as
-// Blobs and saved by the browser; nothing goes in a URL.
+// Exports of a report, built in the worker (which holds the report): a self-contained
+// HTML report that opens from disk and makes no request, written finding by finding, and
+// an ATT&CK Navigator layer; the JSON report and the findings CSV come from the core.
+// The page saves them from Blobs; nothing goes in a URL.
 
 import { display } from "./dom.js";
 
-export function download(name, type, text) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Saves `blob` under `name` through a temporary object URL. */
+export function download(name, blob) {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
   link.download = name;
@@ -13,21 +15,6 @@ export function download(name, type, text) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 0);
-}
-
-function csvCell(value) {
-  const text = display(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** One line per finding: its detection, reading, risk, then every output field. */
-export function findingsCsv(report, isSuppressed) {
-  const columns = [];
-  for (const finding of report.findings) for (const key of Object.keys(finding.row)) if (!columns.includes(key)) columns.push(key);
-  const header = ["detection_id", "detection", "mode", "suppressed", "severity", "risk_score", "risk_message", ...columns];
-  const lines = report.findings.map((f) => [f.detection_id, f.detection, f.mode, isSuppressed(f) ? "yes" : "no",
-    f.risk.severity, f.risk.score, f.risk.message, ...columns.map((c) => f.row[c] ?? "")].map(csvCell).join(","));
-  return [header.join(","), ...lines].join("\r\n") + "\r\n";
 }
 
 /** Escapes text for HTML: the report's strings come from the logged machine. */
@@ -39,22 +26,16 @@ function table(entries) {
   return `<table>${entries.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
 }
 
-/** A standalone HTML document of the report, with its own CSP forbidding every request. */
-export function htmlReport(report, isSuppressed) {
+// A standalone HTML document of the report, with its own CSP forbidding every request,
+// written in three parts so that the findings between them can come in batches:
+// htmlReportStart, then htmlFinding for each finding, then htmlReportEnd.
+
+/** The document up to its findings: head, CSP, summary. */
+export function htmlReportStart(report, findingCount) {
   const s = report.summary;
-  const findings = report.findings.map((f) => `
-    <section class="finding${isSuppressed(f) ? " suppressed" : ""}">
-      <h3>${esc(f.detection)} — ${esc(f.mode === "hardened" ? "hardened" : "as published")}${isSuppressed(f) ? " (suppressed)" : ""}</h3>
-      <p class="risk">${esc(`${f.risk.severity} · ${f.risk.score}`)} — ${esc(f.risk.message)}</p>
-      ${f.explanation.notes.length ? `<ul class="notes">${f.explanation.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}
-      ${table(Object.entries(f.row))}
-      <h4>Why</h4><ul>${f.explanation.conditions.map((c) => `<li>${esc(c)}</li>`).join("")}</ul>
-      <h4>Events</h4>${f.events.map((e) => `<details><summary>${esc(`${e.file} · ${e.position} · EventID ${e.event_id}`)}</summary>${table(Object.entries(e.fields))}</details>`).join("")}
-    </section>`).join("");
-  const detections = report.detections.map((d) => `<h3>${esc(d.name)}</h3><pre>${esc(d.search)}</pre>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">
 <title>Sysmon Lens report</title>
 <style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:auto;padding:1rem;color:#1b1f24}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;vertical-align:top;border-bottom:1px solid #d0d7de;padding:.2rem .4rem;font-size:.85rem}
@@ -66,17 +47,37 @@ th{width:16rem;color:#57606a;font-weight:500}td,pre{font-family:ui-monospace,mon
 <h2>Summary</h2>
 ${table([["Files", report.files.map((f) => f.name).join(", ")], ["Sysmon events", Object.entries(s.sysmon_events).map(([k, v]) => `EID ${k}: ${v}`).join(", ")],
   ["Hosts (process and network events)", s.hosts.join(", ")], ["Time range of process and network events (UTC)", s.first_time ? `${s.first_time} — ${s.last_time}` : "none"]])}
-<h2>Findings (${report.findings.length})</h2>${findings}
+<h2>Findings (${findingCount})</h2>`;
+}
+
+/** One finding of the document. */
+export function htmlFinding(f, suppressed) {
+  return `
+    <section class="finding${suppressed ? " suppressed" : ""}">
+      <h3>${esc(f.detection)} — ${esc(f.mode === "hardened" ? "hardened" : "as published")}${suppressed ? " (suppressed)" : ""}</h3>
+      <p class="risk">${esc(`${f.risk.severity} · ${f.risk.score}`)} — ${esc(f.risk.message)}</p>
+      ${f.explanation.notes.length ? `<ul class="notes">${f.explanation.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}
+      ${table(Object.entries(f.row))}
+      <h4>Why</h4><ul>${f.explanation.conditions.map((c) => `<li>${esc(c)}</li>`).join("")}</ul>
+      <h4>Events</h4>${f.events.map((e) => `<details><summary>${esc(`${e.file} · ${e.position} · EventID ${e.event_id}`)}</summary>${table(Object.entries(e.fields))}</details>`).join("")}
+    </section>`;
+}
+
+/** The document after its findings: risk by object and the searches. */
+export function htmlReportEnd(report) {
+  const detections = report.detections.map((d) => `<h3>${esc(d.name)}</h3><pre>${esc(d.search)}</pre>`).join("");
+  return `
 <h2>Risk by object</h2>${table(report.risk_totals.map((t) => [`${t.object} (${t.type})`, `${t.score} from ${t.findings} findings`]))}
 <h2>Searches</h2>${detections}
 </body></html>
 `;
 }
 
-/** An ATT&CK Navigator layer scoring each technique by its findings. */
+/** An ATT&CK Navigator layer scoring each technique by its findings; `isSuppressed(index)`. */
 export function navigatorLayer(report, isSuppressed) {
   const counts = new Map();
-  for (const finding of report.findings.filter((f) => !isSuppressed(f))) {
+  for (const [index, finding] of report.findings.entries()) {
+    if (isSuppressed(index)) continue;
     for (const technique of finding.annotations.mitre_attack) {
       const entry = counts.get(technique.id) ?? { count: 0, detections: new Set(), version: finding.annotations.attack_version };
       entry.count += 1;

@@ -1,54 +1,106 @@
-// Renders a report (the same JSON document the CLI prints) into the page.
-// Only text nodes carry report strings: see dom.js.
-import { el, fieldTable, display } from "./dom.js";
+// Renders a report (the CLI's JSON document) into the page, a page of each long list
+// (findings, files, risk objects) at a time. What is shown is worked out by a source:
+// the report's model (model.js) on this page for a small report, or the worker holding
+// a large one, which answers with the page asked for; so 100 k findings or files render
+// with the main thread never blocked for long. A part that cannot be shown says so in
+// its place and nothing else is lost. Only text nodes carry report strings: see dom.js.
+import { el, fieldTable, count, reason, guarded, pagerBar, pagedList } from "./dom.js";
+import { ReportModel } from "./model.js";
 import { treePicture, timelinePicture } from "./tree.js";
 
 const MODE_NAMES = { as_published: "as published", hardened: "hardened" };
+const FILTER_DELAY_MS = 150;
+/** Events of one finding shown at a time. */
+const EVENTS_PAGE = 50;
 
-/** `view` holds what the user chose: suppression (a function), threshold, showSuppressed. */
-export function renderReport(report, view) {
-  renderSummary(report);
-  renderFindings(report, view);
-  renderRisk(report, view);
+const modelSources = new WeakMap();
+
+/** A report held on this page as a source: its model's answers, at once. */
+export function modelSource(report) {
+  let source = modelSources.get(report);
+  if (!source) {
+    const model = new ReportModel(report);
+    source = { head: model.head(), view: (query) => model.view(query), files: (list, page) => model.files(list, page) };
+    modelSources.set(report, source);
+  }
+  return source;
 }
 
-function renderSummary(report) {
-  const s = report.summary;
+/** What is on screen: the source, the user's choices, the filter and the pages turned. */
+let shown = null;
+
+/**
+ * Renders a report. `source` answers what the page shows of it (see model.js): `head`,
+ * `view(query)` and `files(list, page)`, at once or as promises; by default the model of
+ * `report`, held on this page. `view` holds what the user chose: rules (or a function
+ * suppressedBy(finding)), threshold, showSuppressed. Resolves once drawn, to
+ * `{ rowFields }` (the fields of the findings' rows), or to null when a newer render
+ * took over.
+ */
+export async function renderReport(report, view, source = modelSource(report)) {
+  if (shown?.source !== source) {
+    shown = { source, needle: "", pages: {}, draws: 0 };
+    findingsFrame().input.value = "";
+    document.getElementById("summary").replaceChildren(guarded("The summary", () => renderSummary(source)));
+  }
+  const state = shown;
+  state.view = view;
+  return (await drawFindings(state)) ? { rowFields: source.head.rowFields } : null;
+}
+
+// The summary: totals, one row per file, and per file what could not be read or seen.
+
+function renderSummary(source) {
+  const s = source.head.summary;
   const overview = fieldTable([
     ["Files", s.files],
     ["Sysmon events by EventID", eventCounts(s.sysmon_events)],
     ["Other providers' events (skipped, never matched)", s.other_events],
     ["Records that could not be read", s.skipped],
-    ["Hosts (process and network events)", s.hosts.join(", ") || "none"],
-    ["Users", s.users.join(", ") || "none"],
+    ["Hosts (process and network events)", names(s.hosts, s.host_count)],
+    ["Users", names(s.users, s.user_count)],
     ["Time range of process and network events (UTC)", s.first_time ? `${s.first_time} — ${s.last_time}` : "none"],
   ], "fields summary-table");
-
-  const fileRows = report.files.map((file) =>
-    el("tr", { class: file.error ? "file-error" : null },
-      el("td", { class: "name", text: file.name }),
-      el("td", { text: file.container ? `${file.format} (in ${file.container})` : file.format }),
-      el("td", { text: file.encoding }),
-      el("td", { text: eventCounts(file.sysmon_events) + (file.flow_records ? `; Cisco NVM flows: ${file.flow_records}` : "") }),
-      el("td", { text: file.other_events }),
-      el("td", { text: file.skipped_count }),
-      el("td", { text: timeSources(file) })));
-  const files = el("table", { class: "files" },
+  const files = pagedList((page) => source.files("all", page), (file) => guarded("This file's row", () => fileRow(file), "tr"), { tag: "tbody" });
+  const fileTable = el("table", { class: "files" },
     el("thead", {}, el("tr", {}, ["File", "Format", "Encoding", "Sysmon events", "Other", "Skipped", "_time from"].map((h) => el("th", { text: h })))),
-    el("tbody", {}, fileRows));
+    files.list);
+  const problems = pagedList((page) => source.files("problems", page), (file) => guarded("This file's problems", () => problemsOf(file)));
+  const gaps = pagedList((page) => source.files("gaps", page), (file) => guarded("This file's gaps", () =>
+    el("div", { class: "gaps" }, el("h4", { text: file.name }), el("ul", {}, file.missing_fields.map((gap) => el("li", { text: gap }))))));
+  const summary = el("div", {}, overview, files.bar, fileTable);
+  // The lists of problems and gaps are shown when they hold any file.
+  const some = (list, className, title) => list.shown.then(() => {
+    if (list.list.childElementCount) summary.append(el("details", { class: className }, el("summary", { text: title }), list.bar, list.list));
+  });
+  some(problems, "skipped", "What could not be read").then(() => some(gaps, "missing", "What the detections cannot see in this data"));
+  return summary;
+}
 
-  const problems = report.files.filter((f) => f.error || f.skipped_count > 0).map((file) =>
-    el("div", { class: "problems" },
-      el("h4", { text: file.name }),
-      file.error ? el("p", { class: "error", text: file.error }) : null,
-      file.skipped.length ? el("ul", {}, file.skipped.map((skip) => el("li", {}, el("code", { text: skip.position }), ` ${skip.reason}`))) : null,
-      file.skipped_count > file.skipped.length ? el("p", { text: `…and ${file.skipped_count - file.skipped.length} more skipped records.` }) : null));
-  const gaps = report.files.filter((f) => f.missing_fields.length > 0).map((file) =>
-    el("div", { class: "gaps" }, el("h4", { text: file.name }), el("ul", {}, file.missing_fields.map((gap) => el("li", { text: gap })))));
+function fileRow(file) {
+  return el("tr", { class: file.error ? "file-error" : null },
+    el("td", { class: "name", text: file.name }),
+    el("td", { text: file.container ? `${file.format} (in ${file.container})` : file.format }),
+    el("td", { text: file.encoding }),
+    el("td", { text: eventCounts(file.sysmon_events) + (file.flow_records ? `; Cisco NVM flows: ${file.flow_records}` : "") }),
+    el("td", { text: file.other_events }),
+    el("td", { text: file.skipped_count }),
+    el("td", { text: timeSources(file) }));
+}
 
-  document.getElementById("summary").replaceChildren(overview, files,
-    problems.length ? el("details", { class: "skipped" }, el("summary", { text: "What could not be read" }), problems) : "",
-    gaps.length ? el("details", { class: "missing" }, el("summary", { text: "What the detections cannot see in this data" }), gaps) : "");
+function problemsOf(file) {
+  return el("div", { class: "problems" },
+    el("h4", { text: file.name }),
+    file.error ? el("p", { class: "error", text: file.error }) : null,
+    file.skipped.length ? el("ul", {}, file.skipped.map((skip) => el("li", {}, el("code", { text: skip.position }), ` ${skip.reason}`))) : null,
+    file.skipped_count > file.skipped.length ? el("p", { text: `…and ${count(file.skipped_count - file.skipped.length)} more skipped records.` }) : null);
+}
+
+/** The first names of a list (the model sends at most NAMES_SHOWN) and how many more there are. */
+function names(list, total = list.length) {
+  if (total === 0) return "none";
+  const more = total - list.length;
+  return list.join(", ") + (more > 0 ? `, and ${count(more)} more (in the JSON report)` : "");
 }
 
 function timeSources(file) {
@@ -61,21 +113,57 @@ function eventCounts(counts) {
   return entries.length ? entries.map(([id, n]) => `EID ${id}: ${n}`).join(", ") : "none";
 }
 
-function renderFindings(report, view) {
-  const container = document.getElementById("findings");
-  const filter = el("input", { type: "search", id: "finding-filter", placeholder: "Filter findings by any value (host, user, process…)", "aria-label": "Filter findings" });
-  const groups = report.detections.map((detection) =>
-    renderDetection(detection, report.findings.filter((f) => f.detection_id === detection.id), view));
-  filter.addEventListener("input", () => {
-    const needle = filter.value.toLowerCase();
-    for (const node of container.querySelectorAll(".finding")) {
-      node.classList.toggle("filtered-out", needle !== "" && !node.dataset.search.includes(needle));
-    }
+// Findings: by detection, a column per reading, a page of each column at a time; then risk.
+
+/** The findings filter and the listing below it, made once so that typing is never interrupted. */
+let frame = null;
+function findingsFrame() {
+  if (frame) return frame;
+  const input = el("input", { type: "search", id: "finding-filter", placeholder: "Filter findings by any value (host, user, process…)", "aria-label": "Filter findings" });
+  let timer;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!shown) return;
+      shown.needle = input.value.trim().toLowerCase();
+      shown.pages = {};
+      drawFindings(shown);
+    }, FILTER_DELAY_MS);
   });
-  container.replaceChildren(filter, ...groups);
+  frame = { input, listing: el("div", { class: "finding-listing" }) };
+  return frame;
 }
 
-function renderDetection(detection, findings, view) {
+/** Asks the source for the findings and risk on screen and draws them; false when superseded. */
+async function drawFindings(state) {
+  const draw = ++state.draws;
+  const { view, needle, pages, source } = state;
+  const query = { rules: view.rules, showSuppressed: Boolean(view.showSuppressed), needle, pages };
+  if (view.suppressedBy) query.suppressedBy = view.suppressedBy;
+  const data = await source.view(query);
+  if (shown !== state || state.draws !== draw) return false;
+  const turn = (key) => (page) => {
+    state.pages = { ...state.pages, [key]: page };
+    drawFindings(state);
+  };
+  const { input, listing } = findingsFrame();
+  const container = document.getElementById("findings");
+  if (container.firstChild !== input) container.replaceChildren(input, listing);
+  const columnOf = (detection, mode) => data.columns.find((c) => c.detection_id === detection.id && c.mode === mode);
+  const sections = source.head.detections.map((detection) => guarded("This detection's findings", () =>
+    renderDetection(detection, (mode) => columnOf(detection, mode), needle, turn)));
+  const status = `${count(data.listed)} of ${count(data.findings)} findings listed`
+    + (needle ? ` (matching “${needle}”)` : "")
+    + `: ${count(data.active)} active, ${count(data.suppressed)} suppressed${data.suppressed && !view.showSuppressed ? " (hidden)" : ""}.`;
+  listing.replaceChildren(el("p", { class: "finding-status", id: "finding-status", text: status }), ...sections,
+    data.unplaced.total ? el("section", { class: "detection unplaced" },
+      el("h3", { text: `Findings of no known detection or reading (${count(data.unplaced.total)})` }),
+      pagerBar(data.unplaced, turn("unplaced")), el("div", { class: "finding-list" }, data.unplaced.items.map(findingPanel))) : "");
+  document.getElementById("risk").replaceChildren(guarded("Risk by object", () => renderRisk(data.risk, view.threshold, turn("risk"))));
+  return true;
+}
+
+function renderDetection(detection, columnOf, needle, turn) {
   const about = el("details", { class: "about" },
     el("summary", { text: "About this detection" }),
     el("p", { text: detection.description }),
@@ -95,13 +183,15 @@ function renderDetection(detection, findings, view) {
     el("h4", {}, "Search (SPL) ", copyButton(detection.search)),
     el("pre", { class: "spl", text: detection.search }));
   const column = (mode) => {
-    const all = findings.filter((f) => f.mode === mode);
-    const suppressed = all.filter((f) => view.suppressedBy(f));
-    const shown = view.showSuppressed ? all : all.filter((f) => !view.suppressedBy(f));
+    const data = columnOf(mode);
     return el("div", { class: `mode-column ${mode}`, "data-mode": mode },
-      el("h4", {}, MODE_NAMES[mode], el("span", { class: "count", text: `${all.length - suppressed.length} active` }),
-        suppressed.length ? el("span", { class: "suppressed-count", text: `${suppressed.length} suppressed` }) : null),
-      shown.length ? shown.map((f) => renderFinding(f, view)) : el("p", { class: "none", text: "No findings." }));
+      el("h4", {}, MODE_NAMES[mode], el("span", { class: "count", text: `${count(data.all - data.suppressed)} active` }),
+        data.suppressed ? el("span", { class: "suppressed-count", text: `${count(data.suppressed)} suppressed` }) : null,
+        needle ? el("span", { class: "match-count", text: `${count(data.total)} match the filter` }) : null),
+      pagerBar(data, turn(data.key)),
+      data.total
+        ? el("div", { class: "finding-list" }, data.items.map(findingPanel))
+        : el("p", { class: "none", text: needle && data.all ? "No finding matches the filter." : "No findings." }));
   };
   return el("section", { class: "detection", "data-detection-id": detection.id },
     el("h3", {}, detection.name, el("span", { class: "tag", text: detection.type })),
@@ -122,79 +212,96 @@ function copyButton(text) {
   return button;
 }
 
-function renderFinding(finding, view) {
-  const risk = finding.risk;
-  const rule = view.suppressedBy(finding);
-  const search = Object.values(finding.row).map(display).join("\u0000").toLowerCase();
-  const attack = finding.annotations.mitre_attack.map((t) =>
-    `${t.id} ${t.name} — ${t.tactics.map((tactic) => `${tactic.name} (${tactic.id})`).join(", ")}; ${t.tactic_from_v19} from ATT&CK v19`).join("; ");
-  const explanation = finding.explanation;
-  const detail = el("div", { class: "node-detail", "aria-live": "polite" });
-  const tree = finding.process_tree;
-  return el("details", { class: `finding sev-${risk.severity}${rule ? " suppressed" : ""}`, "data-search": search, "data-mode": finding.mode },
-    el("summary", {},
+/** A finding's line (`item` is `{ index, finding, rule }`); its panels are built when it is first opened. */
+function findingPanel({ index, finding, rule }) {
+  try {
+    const risk = finding.risk;
+    const notes = finding.explanation.notes;
+    const summary = el("summary", {},
       el("span", { class: `badge sev-${risk.severity}`, text: `${risk.severity} · ${risk.score}` }),
       el("span", { class: "message", text: risk.message }),
       rule ? el("span", { class: "tag", text: `suppressed: ${rule.field} ${rule.match} ${rule.value}` }) : null,
       // Where the two readings part is shown without opening the finding.
-      explanation.notes.length ? el("ul", { class: "notes" }, explanation.notes.map((n) => el("li", { text: n }))) : null),
-    el("div", { class: "finding-body" },
-      el("h4", { text: finding.mode === "hardened" ? "Output row" : "Output row, as the search prints it" }),
-      fieldTable(Object.entries(finding.row), "fields row"),
-      el("h4", { text: "Why it matched" }),
+      notes.length ? el("ul", { class: "notes" }, notes.map((n) => el("li", { text: n }))) : null);
+    const details = el("details", { class: `finding sev-${risk.severity}${rule ? " suppressed" : ""}`, "data-mode": finding.mode, "data-index": index }, summary);
+    let opened = false;
+    const open = () => {
+      if (opened) return;
+      opened = true;
+      details.append(el("div", { class: "finding-body" }, findingParts(finding)));
+    };
+    summary.addEventListener("click", open); // before the browser opens it, so the panels are there when it does
+    details.addEventListener("toggle", () => details.open && open());
+    return details;
+  } catch (err) {
+    return el("div", { class: "finding finding-error", role: "note", "data-index": index, text: `This finding could not be shown: ${reason(err)}` });
+  }
+}
+
+/** A finding's panels, each on its own: one that fails leaves the others. */
+function findingParts(finding) {
+  const part = (title, build) => el("div", { class: "part" }, el("h4", { text: title }), guarded(`This part (${title})`, build));
+  const detail = el("div", { class: "node-detail", "aria-live": "polite" });
+  const showNode = (node, connections) => detail.replaceChildren(fieldTable([
+    ["Image", node.image], ["pid", node.pid], ["Host", node.host], ["User", node.user], ["Command line", node.command_line],
+    ["Started", node.time], ["Event", node.location],
+    ...connections.map((c) => ["Connection", `${c.time ?? ""} → ${c.dest_host ?? c.dest_ip ?? "?"}:${c.dest_port ?? "?"} (${c.location})`])], "fields node"));
+  const risk = finding.risk;
+  const explanation = finding.explanation;
+  return [
+    part(finding.mode === "hardened" ? "Output row" : "Output row, as the search prints it", () => fieldTable(Object.entries(finding.row), "fields row")),
+    part("Why it matched", () => el("div", {},
       el("ul", { class: "conditions" }, explanation.conditions.map((c) => el("li", { text: c }))),
       el("table", { class: "provenance" },
         el("thead", {}, el("tr", {}, ["Field", "From", "Raw value"].map((h) => el("th", { text: h })))),
         el("tbody", {}, explanation.provenance.map((p) => el("tr", {},
           el("td", { text: p.field }), el("td", { text: `${p.raw_field} (${p.event})` }), el("td", { text: p.raw_value ?? "absent" }))))),
-      el("p", { class: "time-source", text: `_time from ${explanation.time_source ?? "no time field"}` }),
-      el("h4", { text: "Risk" }),
-      fieldTable([
-        ["Risk message", risk.message],
-        ["Score", risk.impact != null ? `${risk.score} (impact ${risk.impact} × confidence ${risk.confidence} / 100)` : risk.score],
-        ["Severity", risk.severity],
-        ...risk.risk_objects.map((o) => [`Risk object (${o.type}, ${o.field})`, `${o.value} +${o.score}`]),
-        ...risk.threat_objects.map((o) => [`Threat object (${o.field})`, o.value]),
-      ], "fields risk"),
-      el("h4", { text: "Annotations" }),
-      fieldTable([
-        [`MITRE ATT&CK (v${finding.annotations.attack_version})`, attack],
-        ["Kill chain phase", finding.annotations.kill_chain_phases.join(", ")],
-        ["NIST", finding.annotations.nist.join(", ")],
-        ["CIS", finding.annotations.cis20.join(", ")],
-        ["Analytic story", finding.annotations.analytic_story.join(", ")],
-      ], "fields annotations"),
-      el("h4", { text: "Process tree" }),
-      el("div", { class: "tree-box" }, treePicture(tree, (node, connections) => detail.replaceChildren(
-        fieldTable([["Image", node.image], ["pid", node.pid], ["Host", node.host], ["User", node.user], ["Command line", node.command_line],
-          ["Started", node.time], ["Event", node.location],
-          ...connections.map((c) => ["Connection", `${c.time ?? ""} → ${c.dest_host ?? c.dest_ip ?? "?"}:${c.dest_port ?? "?"} (${c.location})`])], "fields node")))),
-      detail,
-      el("h4", { text: "Timeline" }),
-      el("div", { class: "tree-box" }, timelinePicture(tree)),
-      el("h4", { text: `Events behind this finding (${finding.events.length})` }),
-      finding.events.map((event) =>
-        el("details", { class: "event" },
+      el("p", { class: "time-source", text: `_time from ${explanation.time_source ?? "no time field"}` }))),
+    part("Risk", () => fieldTable([
+      ["Risk message", risk.message],
+      ["Score", risk.impact != null ? `${risk.score} (impact ${risk.impact} × confidence ${risk.confidence} / 100)` : risk.score],
+      ["Severity", risk.severity],
+      ...risk.risk_objects.map((o) => [`Risk object (${o.type}, ${o.field})`, `${o.value} +${o.score}`]),
+      ...risk.threat_objects.map((o) => [`Threat object (${o.field})`, o.value]),
+    ], "fields risk")),
+    part("Annotations", () => fieldTable([
+      [`MITRE ATT&CK (v${finding.annotations.attack_version})`, finding.annotations.mitre_attack.map((t) =>
+        `${t.id} ${t.name} — ${t.tactics.map((tactic) => `${tactic.name} (${tactic.id})`).join(", ")}; ${t.tactic_from_v19} from ATT&CK v19`).join("; ")],
+      ["Kill chain phase", finding.annotations.kill_chain_phases.join(", ")],
+      ["NIST", finding.annotations.nist.join(", ")],
+      ["CIS", finding.annotations.cis20.join(", ")],
+      ["Analytic story", finding.annotations.analytic_story.join(", ")],
+    ], "fields annotations")),
+    part("Process tree", () => el("div", { class: "tree-box" }, treePicture(finding.process_tree, showNode))),
+    detail,
+    part("Timeline", () => el("div", { class: "tree-box" }, timelinePicture(finding.process_tree))),
+    part(`Events behind this finding (${count(finding.events.length)})`, () => {
+      const events = pagedList((page) => ({ total: finding.events.length, page, size: EVENTS_PAGE, items: finding.events.slice(page * EVENTS_PAGE, (page + 1) * EVENTS_PAGE) }),
+        (event) => guarded("This event", () => el("details", { class: "event" },
           el("summary", { text: `${event.file} · ${event.position} · EventID ${event.event_id} · ${event._time ?? "no time"}` }),
-          fieldTable(Object.entries(event.fields), "fields raw")))));
+          fieldTable(Object.entries(event.fields), "fields raw"))));
+      return el("div", {}, events.bar, events.list);
+    }),
+  ];
 }
 
-function renderRisk(report, view) {
-  const active = report.findings.map((f) => !view.suppressedBy(f));
-  const totals = report.risk_totals.map((t) => {
-    const contributing = t.contributing.filter((i) => active[i]);
-    const score = contributing.reduce((sum, i) => sum + report.findings[i].risk.risk_objects.find((o) => o.value === t.object && o.type === t.type).score, 0);
-    return { ...t, contributing, score };
-  }).filter((t) => t.contributing.length > 0).sort((a, b) => b.score - a.score || a.object.localeCompare(b.object));
-  const rows = totals.map((total) => el("tr", { class: total.score >= view.threshold ? "over-threshold" : null },
-    el("td", { text: total.object }), el("td", { text: total.type }),
-    el("td", {}, String(total.score), total.score >= view.threshold ? el("span", { class: "badge sev-high", text: `≥ ${view.threshold}` }) : null),
-    el("td", { text: total.contributing.map((i) => `${report.findings[i].detection} (${report.findings[i].risk.score})`).join("; ") })));
-  document.getElementById("risk").replaceChildren(
-    el("p", { class: "none", text: `Risk from findings as published, totalled per risk object as Splunk ES does; objects at or above the threshold (${view.threshold}) would raise a risk incident.` }),
-    rows.length
-      ? el("table", { class: "risk-totals" },
+// Risk: the published findings' risk, totalled per risk object, without those suppressed.
+
+function renderRisk(risk, threshold, turn) {
+  return el("div", {},
+    el("p", { class: "none", text: `Risk from findings as published, totalled per risk object as Splunk ES does; objects at or above the threshold (${threshold}) would raise a risk incident.` }),
+    risk.total
+      ? el("div", {}, pagerBar(risk, turn), el("table", { class: "risk-totals" },
           el("thead", {}, el("tr", {}, ["Risk object", "Type", "Total score", "Contributing findings"].map((h) => el("th", { text: h })))),
-          el("tbody", {}, rows))
+          el("tbody", {}, risk.items.map((row) => guarded("This risk object", () => riskRow(row, threshold), "tr")))))
       : el("p", { class: "none", text: "No risk: no findings." }));
+}
+
+function riskRow({ object, type, score, contributing, names: shownNames, error }, threshold) {
+  if (error) throw new Error(error);
+  const more = contributing - shownNames.length;
+  return el("tr", { class: score >= threshold ? "over-threshold" : null },
+    el("td", { text: object }), el("td", { text: type }),
+    el("td", {}, String(score), score >= threshold ? el("span", { class: "badge sev-high", text: `≥ ${threshold}` }) : null),
+    el("td", { text: shownNames.join("; ") + (more > 0 ? `; and ${count(more)} more` : "") }));
 }

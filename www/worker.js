@@ -1,54 +1,238 @@
-// Runs the wasm core off the main thread. Streams each File (read-file.js), feeds one
-// Analyzer and reports progress at most every PROGRESS_MS.
+// Runs the wasm core off the main thread. Streams each File (read-file.js) into one
+// Analyzer, reports progress at most every PROGRESS_MS, then keeps the finished report:
+// in wasm memory, read in parts of about PART_BYTES of JSON (a large report is more than
+// one JS string can hold), and in brief as a ReportModel (model.js). A small report goes
+// to the page whole; of a large one the page asks for what it shows, a page at a time.
+// Exports of the whole report are built here, as Blobs.
 // Messages in:  {action: "analyze", id, files: File[], options: JSON text or ""} | {action: "demo"}
+//               | {action: "view", id, request, query} | {action: "files", id, request, list, page}
+//               | {action: "export", id, request, format: "json" | "csv" | "html" | "navigator", query}
+//               | {action: "release"} (the report is no longer shown)
 // Messages out: {action: "ready", defaults} | {action: "progress", id, file, bytes, events}
-//               | {action: "report", id, data: JSON text, memory: wasm memory bytes}
-//               | {action: "demo", data: XML text} | {action: "error", id, data}
+//               | {action: "report", id, whole, head, stopped, memory: wasm memory bytes}: whole,
+//                 head is the report's JSON with its long lists empty and parts follow
+//                 ({action: "part", id, list: "files" | "findings" | "risk_totals", data: JSON array text});
+//                 else head is ReportModel.head(), and the page asks for views and pages of files
+//               | {action: "report-end", id} | {action: "demo", data: XML text}
+//               | {action: "view" | "files" | "export", id, request, data}: the answer (export: a Blob)
+//               | {action: "error", id, request, data, fatal}: fatal when the wasm instance is lost
 import init, { Analyzer, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
 import { readFile } from "./read-file.js";
+import { ReportModel } from "./model.js";
+import { htmlReportStart, htmlFinding, htmlReportEnd, navigatorLayer } from "./exports.js";
 
 const PROGRESS_MS = 100;
+const PART_BYTES = 1 << 20;
+/** Reports of at most this many findings and files go to the page whole. */
+const WHOLE_MAX = 1000;
+/** Parts of an export are gathered into a Blob every this many characters. */
+const BLOB_FOLD_CHARS = 32 << 20;
+const WASM32_BYTES = 2 ** 32;
+/** Thrown from the read loop when the analyzer takes no more. */
+const STOP = Symbol("stop");
+
 const ready = init();
 let exports;
+/** The last finished report, kept while the page shows it: {id, report (wasm), model}. */
+let held = null;
+/** Where reading was, for a message if the wasm instance fails. */
+let position = null;
 ready.then(
   (instance) => {
     exports = instance;
     postMessage({ action: "ready", defaults: JSON.parse(defaultOptions()) });
   },
-  (err) => postMessage({ action: "error", data: String(err) }),
+  (err) => postMessage({ action: "error", data: String(err), fatal: true }),
 );
 
 onmessage = async ({ data: msg }) => {
   try {
     await ready;
     if (msg.action === "demo") postMessage({ action: "demo", data: demoSample() });
-    if (msg.action === "analyze") {
-      const data = await analyze(msg);
-      postMessage({ action: "report", id: msg.id, data, memory: exports.memory.buffer.byteLength });
-    }
+    if (msg.action === "analyze") await analyze(msg);
+    if (msg.action === "release") release();
+    const answer = {
+      view: () => view(heldFor(msg.id), msg.query),
+      files: () => heldFor(msg.id).model.files(msg.list, msg.page),
+      export: () => exportBlob(heldFor(msg.id), msg),
+    }[msg.action];
+    if (answer) postMessage({ action: msg.action, id: msg.id, request: msg.request, data: answer() });
   } catch (err) {
-    postMessage({ action: "error", id: msg.id, data: String(err && err.message ? err.message : err) });
+    // After a trap the instance's memory and borrow flags are left as they were: it is not called again.
+    const fatal = err instanceof WebAssembly.RuntimeError;
+    postMessage({ action: "error", id: msg.id, request: msg.request, fatal, data: fatal ? trapMessage(err) : String(err?.message ?? err) });
   }
 };
 
+function heldFor(id) {
+  if (held?.id !== id) throw new Error("this report is no longer held; analyze the files again");
+  return held;
+}
+
+function release() {
+  held?.report.free();
+  held = null;
+}
+
 async function analyze({ id, files, options }) {
+  release();
   const analyzer = new Analyzer(options || undefined);
+  let trapped = false;
   try {
-    let reported = 0;
-    for (const [index, file] of files.entries()) {
-      analyzer.beginFile(file.name);
+    const stopped = await read(id, analyzer, files);
+    const report = analyzer.finish();
+    held = { id, report, model: modelOf(report) };
+    const whole = held.model.report.findings.length <= WHOLE_MAX && held.model.report.files.length <= WHOLE_MAX;
+    const memory = exports.memory.buffer.byteLength;
+    postMessage({ action: "report", id, whole, head: whole ? report.head() : held.model.head(), stopped, memory });
+    if (whole) {
+      for (const list of ["files", "findings", "risk_totals"]) {
+        for (const data of items(report, list)) postMessage({ action: "part", id, list, data });
+      }
+    }
+    postMessage({ action: "report-end", id });
+  } catch (err) {
+    trapped = err instanceof WebAssembly.RuntimeError;
+    throw err;
+  } finally {
+    if (!trapped) analyzer.free();
+  }
+}
+
+/** Feeds `files` to `analyzer`; what stopped it early (its memory limit), or null. */
+async function read(id, analyzer, files) {
+  let reported = 0;
+  for (const [index, file] of files.entries()) {
+    analyzer.beginFile(file.name);
+    position = { file: file.name, bytes: 0, size: file.size, events: analyzer.eventsRead() };
+    try {
       await readFile(file, (chunk, bytes) => {
-        analyzer.feed(chunk);
+        if (!analyzer.feed(chunk)) throw STOP;
+        position.bytes = bytes;
+        position.events = analyzer.eventsRead();
         if (performance.now() - reported >= PROGRESS_MS) {
           reported = performance.now();
-          postMessage({ action: "progress", id, file: index, bytes, events: analyzer.eventsRead() });
+          postMessage({ action: "progress", id, file: index, bytes, events: position.events });
         }
       });
+    } catch (err) {
+      if (err !== STOP) throw err;
       analyzer.endFile();
-      postMessage({ action: "progress", id, file: index, bytes: file.size, events: analyzer.eventsRead() });
+      return {
+        limit: analyzer.memoryLimitBytes, memory: exports.memory.buffer.byteLength, events: analyzer.eventsRead(),
+        file: index, bytes: position.bytes, unread: files.slice(index + 1).map((f) => f.name),
+      };
     }
-    return analyzer.finish();
-  } finally {
-    analyzer.free();
+    analyzer.endFile();
+    postMessage({ action: "progress", id, file: index, bytes: file.size, events: analyzer.eventsRead() });
   }
+  return null;
+}
+
+/** The JSON arrays of a list of the report, each of about PART_BYTES. */
+function* items(report, list) {
+  for (let start = 0; ;) {
+    const [data, end] = report.items(list, start, PART_BYTES);
+    if (end === start) return;
+    yield data;
+    start = end;
+  }
+}
+
+/** Gathers strings into a Blob as they come, so no one string holds the whole export. */
+function blobBuilder(type) {
+  let blob = new Blob([], { type });
+  let parts = [];
+  let chars = 0;
+  const fold = () => {
+    blob = new Blob([blob, ...parts], { type });
+    parts = [];
+    chars = 0;
+  };
+  return {
+    add(text) {
+      parts.push(text);
+      chars += text.length;
+      if (chars >= BLOB_FOLD_CHARS) fold();
+    },
+    blob() {
+      fold();
+      return blob;
+    },
+  };
+}
+
+/** The report with its findings in brief, as JS objects, to answer the page's questions. */
+function modelOf(report) {
+  const whole = JSON.parse(report.head());
+  const parsed = (list) => {
+    const all = [];
+    for (const data of items(report, list)) for (const item of JSON.parse(data)) all.push(item);
+    return all;
+  };
+  return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") });
+}
+
+/** The model's view, with the full findings of the pages shown. */
+function view({ report, model }, query) {
+  const data = model.view(query);
+  const pages = [...data.columns, data.unplaced];
+  const full = JSON.parse(report.findingsAt(Uint32Array.from(pages.flatMap((page) => page.items.map((item) => item.index)))));
+  let next = 0;
+  for (const page of pages) for (const item of page.items) item.finding = full[next++];
+  return data;
+}
+
+function exportBlob({ report, model }, { format, query }) {
+  if (format === "json") return documentBlob(report);
+  const ruleOf = model.ruleOf(query);
+  const isSuppressed = (index) => ruleOf[index] != null;
+  // The findings exported are those listed: without the suppressed ones, unless they are shown.
+  if (format === "csv") return new Blob([report.findingsCsv(Uint32Array.from(model.indexes(query, (rule) => query.showSuppressed || !rule)))], { type: "text/csv" });
+  if (format === "html") return htmlBlob(report, model.report, isSuppressed);
+  if (format === "navigator") return new Blob([navigatorLayer(model.report, isSuppressed)], { type: "application/json" });
+  throw new Error(`no export ${format}`);
+}
+
+/** The report exactly as the CLI prints it (`scan --format json`), built from parts. */
+function documentBlob(report) {
+  const out = blobBuilder("application/json");
+  report.documentFrame().forEach((piece, i) => {
+    if (i % 2 === 0) return out.add(piece);
+    let first = true;
+    for (const data of items(report, piece)) {
+      if (!first) out.add(",");
+      out.add(data.slice(1, -1)); // the items, without the brackets of their array
+      first = false;
+    }
+  });
+  out.add("\n");
+  return out.blob();
+}
+
+/** The HTML report: `brief` gives the summary and risk, the findings come in full from `report`. */
+function htmlBlob(report, brief, isSuppressed) {
+  const out = blobBuilder("text/html");
+  out.add(htmlReportStart(brief, report.findingCount));
+  let index = 0;
+  for (const data of items(report, "findings")) {
+    for (const finding of JSON.parse(data)) out.add(htmlFinding(finding, isSuppressed(index++)));
+  }
+  out.add(htmlReportEnd(brief));
+  return out.blob();
+}
+
+/** A trap of the wasm instance, in words: most often memory that could not be had. */
+function trapMessage(err) {
+  const memory = exports?.memory.buffer.byteLength ?? 0;
+  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  const where = position
+    ? ` after reading ${position.events.toLocaleString("en")} events (in ${position.file}, ${gib(position.bytes)} of ${gib(position.size)})`
+    : "";
+  const cause = memory >= WASM32_BYTES * 0.75
+    ? `it ran out of memory: it held ${gib(memory)}, and WebAssembly (wasm32) can address at most 4 GiB`
+    : `the WebAssembly module failed (${err.message}) holding ${gib(memory)} of memory; the browser may have refused it more (wasm32 can address at most 4 GiB)`;
+  return `The analysis stopped${where}: ${cause}. Nothing of this analysis could be kept. `
+    + "Split the file into smaller files and analyze each on its own (Clear between them), "
+    + "or use the command-line tool (sysmon-lens scan), which has no such limit.";
 }
