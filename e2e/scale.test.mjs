@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { artifacts, casesDir, caseNames, caseInputs, cli, www } from "./support.mjs";
@@ -42,11 +42,15 @@ function processEvent(n, { child = "cmd.exe", original = "Cmd.Exe", host = "WS-0
     .replaceAll("cmd.exe", child).replace("Cmd.Exe", original).replace("<Computer>WS-01<", `<Computer>${host}<`);
 }
 
-function writeLog(name, count, options) {
+/** A log of `count` events, `options(n)` shaping the n-th; `commandLine(n)`, if given, replaces its command line. */
+function writeLog(name, count, options, commandLine = null) {
   const file = path.join(dir, name);
-  const lines = [];
-  for (let n = 0; n < count; n += 1) lines.push(processEvent(n, options(n)));
-  writeFileSync(file, lines.join("\n") + "\n");
+  const fd = openSync(file, "w");
+  for (let n = 0; n < count; n += 1) {
+    const event = processEvent(n, options(n));
+    writeSync(fd, `${commandLine ? event.replace("cmd.exe /c dir", commandLine(n)) : event}\n`);
+  }
+  closeSync(fd);
   return file;
 }
 
@@ -227,7 +231,7 @@ test("an analysis that reaches its wasm memory limit says so in words and keeps 
   console.log(`# ${message}`);
   const events = Number(/after reading ([\d,]+) events/.exec(message)?.[1].replaceAll(",", ""));
   assert.ok(events >= 100 && events < 300_000, `${events} events read`);
-  assert.match(message, /WebAssembly memory reached [\d.]+ MiB, past its limit of 64\.0 MiB/);
+  assert.match(message, /WebAssembly memory reached [\d,]+ MiB, past its limit of 64 MiB/);
   assert.match(message, /a wasm32 module can address at most 4 GiB/);
   assert.match(message, /in many-processes\.xml at [\d.]+ MiB of [\d.]+ MiB/);
   assert.match(message, /split the file into smaller files/);
@@ -237,6 +241,27 @@ test("an analysis that reaches its wasm memory limit says so in words and keeps 
   assert.match(await page.locator("table.files tbody tr").first().locator("td").nth(3).textContent(), new RegExp(`EID 1: ${events}\\b`));
   await page.locator("#progress").screenshot({ path: path.join(artifacts, "scale-memory-limit.png") });
   await assertClean(session);
+  await session.context.close();
+});
+
+test("wasm memory running out for good (no limit short of 4 GiB) is told in words, and the page goes on", { timeout: 600_000 }, async () => {
+  // Each msiexec.exe → cmd.exe event carries a 4 MiB command line, which the analysis copies many times over.
+  const log = writeLog("long-command-lines.xml", 300, () => ({}), (n) => `cmd.exe /c ${String.fromCharCode(97 + (n % 26)).repeat(4 << 20)}`);
+  const session = await openPage("?memory-limit-mib=4096");
+  const { page } = session;
+  await page.setInputFiles("#file", log);
+  await page.waitForSelector("body[data-state=failed]", { timeout: 600_000 });
+  rmSync(log);
+  const message = await page.locator("#progress .error").first().textContent();
+  console.log(`# ${message}`);
+  assert.match(message, /^The analysis stopped after reading [\d,]+ events \(in long-command-lines\.xml, [\d.]+ GiB of 1\.2 GiB\): it ran out of memory\./);
+  assert.match(message, /a wasm32 module can address at most 4 GiB/);
+  assert.match(message, /Split the file into smaller files .* or use the command-line tool \(sysmon-lens scan\)/);
+  assert.doesNotMatch(message, /borrowed|unreachable/);
+  // A new worker takes over.
+  await page.click("#demo");
+  await page.waitForSelector("body[data-state=done]");
+  assert.ok(await page.locator(".finding").count() > 0);
   await session.context.close();
 });
 

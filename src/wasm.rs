@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 /// The wasm memory past which the analyzer stops reading and keeps what it has read:
 /// wasm32 addresses at most 4 GiB, and finishing the report needs room of its own.
-const DEFAULT_MEMORY_LIMIT_BYTES: u64 = 3584 << 20;
+const DEFAULT_MEMORY_LIMIT_BYTES: u64 = 3 << 30;
 const WASM_PAGE_BYTES: u64 = 64 << 10;
 
 /// The lists of the report that can grow with the data, in the order the report holds them.
@@ -51,7 +51,7 @@ pub struct WasmAnalyzer {
 #[wasm_bindgen(js_class = Analyzer)]
 impl WasmAnalyzer {
     /// `options` is JSON such as `{"discovery_programs": [{"file_name": …, "original_file_name": …}]}`,
-    /// and may set `memory_limit_bytes` (default 3.5 GiB); empty for the defaults.
+    /// and may set `memory_limit_bytes` (default 3 GiB); empty for the defaults.
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<String>) -> Result<WasmAnalyzer, JsError> {
         let invalid = |err: serde_json::Error| JsError::new(&format!("invalid options: {err}"));

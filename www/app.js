@@ -169,9 +169,10 @@ async function showReport({ whole, head, stopped }) {
 /** The analysis reached its wasm memory limit: what it read, what it did not, what to do. */
 function showMemoryStop({ limit, memory, events, file, bytes, unread }) {
   const name = files[file]?.name ?? "the file";
+  const mib = (n) => `${count(Math.ceil(n / 2 ** 20))} MiB`;
   const notRead = unread.length ? ` ${count(unread.length)} more file(s) were not read: ${unread.slice(0, 10).join(", ")}${unread.length > 10 ? ", …" : ""}.` : "";
   progress.append(el("p", { class: "warning memory-stop", role: "alert", text:
-    `The analysis stopped early: its WebAssembly memory reached ${formatBytes(memory)}, past its limit of ${formatBytes(limit)} `
+    `The analysis stopped early: its WebAssembly memory reached ${mib(memory)}, past its limit of ${mib(limit)} `
     + `(a wasm32 module can address at most ${WASM32_GIB} GiB, and the report needs room too), after reading ${count(events)} events, `
     + `in ${name} at ${formatBytes(bytes)} of ${formatBytes(files[file]?.size ?? bytes)}.${notRead} `
     + "The report below covers only what was read. To analyze all of it, split the file into smaller files and analyze each on its own "

@@ -27,7 +27,6 @@ const PART_BYTES = 1 << 20;
 const WHOLE_MAX = 1000;
 /** Parts of an export are gathered into a Blob every this many characters. */
 const BLOB_FOLD_CHARS = 32 << 20;
-const WASM32_BYTES = 2 ** 32;
 /** Thrown from the read loop when the analyzer takes no more. */
 const STOP = Symbol("stop");
 
@@ -37,6 +36,13 @@ let exports;
 let held = null;
 /** Where reading was, for a message if the wasm instance fails. */
 let position = null;
+/** The core's last panic, which its panic hook logs to the console just before the instance traps. */
+let panicked = null;
+const logError = console.error.bind(console);
+console.error = (...args) => {
+  if (/panicked at/.test(String(args[0]))) panicked = String(args[0]);
+  logError(...args);
+};
 ready.then(
   (instance) => {
     exports = instance;
@@ -222,17 +228,19 @@ function htmlBlob(report, brief, isSuppressed) {
   return out.blob();
 }
 
-/** A trap of the wasm instance, in words: most often memory that could not be had. */
+/** A trap of the wasm instance, in words: memory that could not be had, or a bug the core's panic hook logged. */
 function trapMessage(err) {
-  const memory = exports?.memory.buffer.byteLength ?? 0;
   const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
   const where = position
     ? ` after reading ${position.events.toLocaleString("en")} events (in ${position.file}, ${gib(position.bytes)} of ${gib(position.size)})`
     : "";
-  const cause = memory >= WASM32_BYTES * 0.75
-    ? `it ran out of memory: it held ${gib(memory)}, and WebAssembly (wasm32) can address at most 4 GiB`
-    : `the WebAssembly module failed (${err.message}) holding ${gib(memory)} of memory; the browser may have refused it more (wasm32 can address at most 4 GiB)`;
-  return `The analysis stopped${where}: ${cause}. Nothing of this analysis could be kept. `
+  if (panicked) {
+    return `The analysis stopped on an internal error${where}: ${panicked.split("\n")[0]} (${err.message}). Nothing of this analysis `
+      + "could be kept. This is a bug in Sysmon Lens; the command-line tool (sysmon-lens scan) may still read the file.";
+  }
+  const memory = exports?.memory.buffer.byteLength ?? 0;
+  return `The analysis stopped${where}: it ran out of memory. It held ${gib(memory)} of WebAssembly memory, and a wasm32 module `
+    + "can address at most 4 GiB (the browser may grant less). Nothing of this analysis could be kept. "
     + "Split the file into smaller files and analyze each on its own (Clear between them), "
     + "or use the command-line tool (sysmon-lens scan), which has no such limit.";
 }
