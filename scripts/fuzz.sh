@@ -44,14 +44,14 @@ failures() {
 }
 
 run_target() {
-  local target=$1 status=0
+  local target=$1 status=0 started=$SECONDS
   mkdir -p "fuzz/artifacts/$target" "fuzz/corpus/$target"
   failures "$target" >"fuzz/logs/$target.before"
   "$binaries/$target" "fuzz/corpus/$target" \
     -artifact_prefix="fuzz/artifacts/$target/" -max_total_time="$seconds" \
     -max_len=1048576 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${extra_args[@]}" \
     >"fuzz/logs/$target.log" 2>&1 || status=$?
-  echo "$status" >"fuzz/logs/$target.status"
+  echo "$status $((SECONDS - started))" >"fuzz/logs/$target.status"
 }
 
 running=0
@@ -74,12 +74,17 @@ for target in "${targets[@]}"; do
   [ -n "$executions" ] || executions=$(sed -n 's/^#\([0-9]*\).*/\1/p' "$log" | tail -1)
   executions=${executions:-0}
   new=$(comm -13 "fuzz/logs/$target.before" <(failures "$target"))
-  status=$(cat "fuzz/logs/$target.status")
-  echo "$target: $executions executions in $seconds s ($((executions * 60 / seconds)) per minute), exit status $status"
+  read -r status elapsed <"fuzz/logs/$target.status"
+  echo "$target: $executions executions in $elapsed s ($((executions * 60 / (elapsed > 0 ? elapsed : 1))) per minute), exit status $status"
   if [ "$status" -ne 0 ] || [ -n "$new" ]; then
     failed=1
-    grep -m3 -E "panicked at|^==[0-9]+== ERROR|ALARM|out-of-memory" -A2 "$log" || tail -20 "$log"
-    echo "$target: saved inputs: ${new:-none}; log: $log"
+    grep -m3 -E "^==[0-9]+== ERROR|ALARM|out-of-memory" "$log" || tail -20 "$log"
+    echo "$target: $(echo "$new" | grep -c .) saved inputs (log: $log), the first ones:"
+    # Fork mode keeps no child's output: rerun a few saved inputs for their panic message.
+    for input in $(echo "$new" | head -3); do
+      echo "  $input"
+      timeout 60 "$binaries/$target" "$input" 2>&1 | grep -A1 "panicked at" | tail -1 | cut -c1-500 | sed 's/^/    /' || true
+    done
   fi
 done
 if [ "$failed" -ne 0 ]; then
