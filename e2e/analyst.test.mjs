@@ -162,7 +162,7 @@ test("exports: JSON equals the CLI, CSV and Navigator layer list the findings", 
 
   const csv = (await saveDownload(page, "#export-csv")).trim().split("\r\n");
   assert.equal(csv.length, 11);
-  assert.ok(csv[0].startsWith("detection_id,detection,mode,suppressed,severity,risk_score,risk_message,dest,user"));
+  assert.ok(csv[0].startsWith("detection_id,detection,mode,severity,risk_score,risk_message,dest,user"));
   const layer = JSON.parse(await saveDownload(page, "#export-navigator"));
   assert.equal(layer.domain, "enterprise-attack");
   assert.deepEqual(layer.techniques.map((t) => [t.techniqueID, t.score]), [["T1218.007", 10]]);

@@ -55,7 +55,7 @@ export function nativeReport(cwd, relativePaths) {
   try {
     return JSON.parse(execFileSync(cli, ["scan", "--format", "json", ...relativePaths], { cwd, stdio: ["ignore", "pipe", "ignore"], maxBuffer: 1 << 28 }));
   } catch (err) {
-    if (err.status === 1) return JSON.parse(err.stdout);
+    if (err.status === 1 || err.status === 2) return JSON.parse(err.stdout); // 2: a named file gave nothing
     throw err;
   }
 }

@@ -298,14 +298,10 @@ impl TreeIndex<'_> {
             }
             previous = Some(id);
         }
-        let subject_id = ids[&subject];
         if let Some(&parent) = chain.get(1) {
-            let siblings = self.children.get(&parent).map_or(&[][..], Vec::as_slice);
-            let parent_id = ids[&parent];
-            self.add_family(&mut tree, &mut ids, (parent_id, "sibling", MAX_SIBLINGS), siblings);
+            self.add_family(&mut tree, &mut ids, parent, "sibling");
         }
-        let children = self.children.get(&subject).map_or(&[][..], Vec::as_slice);
-        self.add_family(&mut tree, &mut ids, (subject_id, "child", MAX_CHILDREN), children);
+        self.add_family(&mut tree, &mut ids, subject, "child");
         for (&i, &id) in &ids {
             for c in self.connections_of(i) {
                 tree.connections.push(connection(id, c));
@@ -318,26 +314,23 @@ impl TreeIndex<'_> {
 }
 
 impl TreeIndex<'_> {
-    /// Adds `members` under node `parent_id` as `role`, at most `max` of them; a process
-    /// already in the tree (the subject, an ancestor named again by looping links) is
-    /// not added twice, so the tree never has a cycle.
-    fn add_family(
-        &self,
-        tree: &mut ProcessTree,
-        ids: &mut HashMap<usize, usize>,
-        (parent_id, role, max): (usize, &'static str, usize),
-        members: &[usize],
-    ) {
-        let new: Vec<usize> = members.iter().copied().filter(|i| !ids.contains_key(i)).collect();
-        for &i in new.iter().take(max) {
+    /// Adds the children of process `parent` under its node as `role`, at most `max` of
+    /// them; a process already in the tree (the subject, an ancestor named again by
+    /// looping links) is not added twice, so the tree never has a cycle. Only the first
+    /// `max` are visited: a parent with 50,000 children costs no more than one with 50.
+    fn add_family(&self, tree: &mut ProcessTree, ids: &mut HashMap<usize, usize>, parent: usize, role: &'static str) {
+        let max = if role == "sibling" { MAX_SIBLINGS } else { MAX_CHILDREN };
+        let members = self.children.get(&parent).map_or(&[][..], Vec::as_slice);
+        let already = ids.keys().filter(|&&i| self.parent_of(i) == Some(parent)).count();
+        let parent_id = ids[&parent];
+        let new: Vec<usize> = members.iter().copied().filter(|i| !ids.contains_key(i)).take(max).collect();
+        for i in new {
             let id = self.add_node(tree, ids, i, role);
             tree.edges.push((parent_id, id));
         }
-        if new.len() > max {
-            tree.notes.push(format!(
-                "{} more {role} processes not shown (at most {max})",
-                new.len() - max
-            ));
+        let left = members.len().saturating_sub(already + max);
+        if left > 0 {
+            tree.notes.push(format!("{left} more {role} processes not shown (at most {max})"));
         }
     }
 

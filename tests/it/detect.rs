@@ -456,3 +456,61 @@ fn process_tree_of_a_known_family() {
     );
     assert_eq!(tree.nodes[3].location.as_deref(), Some("input.log, line 5"));
 }
+
+/// A tree is a tree whatever the log claims: every node has one parent edge, none is
+/// its own ancestor, and what was left out is said.
+fn assert_acyclic(tree: &sysmon_lens::annotate::process_tree::ProcessTree) {
+    let mut parents = vec![None; tree.nodes.len()];
+    for &(parent, child) in &tree.edges {
+        assert!(parents[child].replace(parent).is_none(), "node {child} has two parents");
+    }
+    for start in 0..tree.nodes.len() {
+        let (mut at, mut steps) = (start, 0);
+        while let Some(parent) = parents[at] {
+            at = parent;
+            steps += 1;
+            assert!(steps <= tree.nodes.len(), "node {start} is its own ancestor");
+        }
+    }
+}
+
+#[test]
+fn parents_that_name_each_other_give_a_tree_that_says_so() {
+    for case in ["tree_cycle_by_guid", "tree_cycle_by_pid"] {
+        let found = in_mode(case, D1, Mode::Hardened);
+        assert!(!found.is_empty(), "{case}");
+        for finding in &found {
+            let tree = &finding.process_tree;
+            assert_acyclic(tree);
+            assert_eq!(tree.nodes.len(), 3, "{case}: svchost, msiexec and whoami once each");
+            assert!(
+                tree.notes.iter().any(|note| note.contains("loop back to msiexec.exe (pid 900)")),
+                "{case}: {:?}",
+                tree.notes
+            );
+        }
+    }
+}
+
+#[test]
+fn a_parent_with_thousands_of_children_gives_bounded_trees() {
+    let event = |pid: u32, image: &str, parent: u32, parent_image: &str, time: &str| {
+        format!(
+            "<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><Computer>WS</Computer>\
+             <TimeCreated SystemTime='2024-05-01T{time}Z'/></System><EventData><Data Name='ProcessId'>{pid}</Data>\
+             <Data Name='Image'>C:\\Windows\\System32\\{image}</Data><Data Name='CommandLine'>{image} {pid}</Data>\
+             <Data Name='ParentProcessId'>{parent}</Data><Data Name='ParentImage'>C:\\Windows\\{parent_image}</Data></EventData></Event>\n"
+        )
+    };
+    let parent = event(900, "msiexec.exe", 800, "explorer.exe", "10:49:00");
+    let children = (1000..4000).map(|pid| event(pid, "cmd.exe", 900, "System32\\msiexec.exe", "10:50:00"));
+    let log: String = std::iter::once(parent).chain(children).collect();
+    let report = sysmon_lens::analyze([("many.xml", log.as_bytes())]);
+    assert_eq!(report.findings.len(), 6000, "3,000 children, each in both readings");
+    for finding in [&report.findings[0], &report.findings[5999]] {
+        let tree = &finding.process_tree;
+        assert_acyclic(tree);
+        assert_eq!(tree.nodes.len(), 2 + 12, "msiexec, the process and at most 12 siblings");
+        assert_eq!(tree.notes, ["2987 more sibling processes not shown (at most 12)"]);
+    }
+}
