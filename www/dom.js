@@ -55,9 +55,10 @@ export function guarded(what, build, tag = "div") {
 /**
  * The bar over a long list: "Showing 1–100 of 100,000" with Previous and Next, which
  * call `onPage(page)`; empty when one page holds all. `at` is `{ total, page, size }`;
- * the bar is made, or `bar` is filled anew.
+ * `label` names the list (unique on the page: screen readers list every bar by it); the
+ * bar is made, or `bar` is filled anew.
  */
-export function pagerBar({ total, page, size }, onPage, bar = el("nav", { class: "pager", "aria-label": "Pages" })) {
+export function pagerBar({ total, page, size }, onPage, label, bar = el("nav", { class: "pager", "aria-label": label })) {
   bar.replaceChildren();
   if (total <= size) return bar;
   const first = page * size;
@@ -73,22 +74,38 @@ export function pagerBar({ total, page, size }, onPage, bar = el("nav", { class:
   return bar;
 }
 
+/** Which pager button has the keyboard focus, so that the redrawn pager can take it back. */
+export function pagerFocus() {
+  const bar = document.activeElement?.closest?.("nav.pager");
+  return bar ? { label: bar.getAttribute("aria-label"), button: document.activeElement.className } : null;
+}
+
+/** Gives the focus back to the button `pagerFocus()` saw, or to the other one when it is now disabled. */
+export function restorePagerFocus(seen) {
+  if (!seen || document.activeElement?.closest?.("nav.pager")) return;
+  const bar = [...document.querySelectorAll("nav.pager")].find((b) => b.getAttribute("aria-label") === seen.label);
+  const buttons = bar ? [...bar.querySelectorAll("button:not(:disabled)")] : [];
+  (buttons.find((b) => b.className === seen.button) ?? buttons[0])?.focus();
+}
+
 /**
  * A long list shown a page at a time: `{ bar, list, shown }`. `fetch(page)` gives, at once
  * or as a promise, `{ total, page, size, items }`; `render(item)` one item's node. `shown`
- * resolves once the first page is drawn.
+ * resolves once the first page is drawn. `label` names the list's pager (see `pagerBar`).
  */
-export function pagedList(fetch, render, { tag = "div", className = null } = {}) {
+export function pagedList(fetch, render, { tag = "div", className = null, label } = {}) {
   const list = el(tag, { class: className });
-  const bar = el("nav", { class: "pager", "aria-label": "Pages" });
+  const bar = el("nav", { class: "pager", "aria-label": label });
   let latest = 0;
   const show = async (page) => {
     const asked = ++latest;
+    const seen = pagerFocus();
     try {
       const at = await fetch(page);
       if (asked !== latest) return;
       list.replaceChildren(...at.items.map(render));
-      pagerBar(at, show, bar);
+      pagerBar(at, show, label, bar);
+      restorePagerFocus(seen);
     } catch (err) {
       list.replaceChildren(guarded("This list", () => { throw err; }, tag === "tbody" ? "tr" : "p"));
     }

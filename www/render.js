@@ -4,7 +4,7 @@
 // a large one, which answers with the page asked for; so 100 k findings or files render
 // with the main thread never blocked for long. A part that cannot be shown says so in
 // its place and nothing else is lost. Only text nodes carry report strings: see dom.js.
-import { el, fieldTable, count, reason, guarded, pagerBar, pagedList } from "./dom.js";
+import { el, fieldTable, count, reason, guarded, pagerBar, pagedList, pagerFocus, restorePagerFocus } from "./dom.js";
 import { ReportModel } from "./model.js";
 import { treePicture, timelinePicture } from "./tree.js";
 
@@ -61,13 +61,14 @@ function renderSummary(source) {
     ["Users", names(s.users, s.user_count)],
     ["Time range of process and network events (UTC)", s.first_time ? `${s.first_time} — ${s.last_time}` : "none"],
   ], "fields summary-table");
-  const files = pagedList((page) => source.files("all", page), (file) => guarded("This file's row", () => fileRow(file), "tr"), { tag: "tbody" });
+  const files = pagedList((page) => source.files("all", page), (file) => guarded("This file's row", () => fileRow(file), "tr"), { tag: "tbody", label: "Pages of files" });
   const fileTable = el("table", { class: "files" },
     el("thead", {}, el("tr", {}, ["File", "Format", "Encoding", "Sysmon events", "Other", "Skipped", "_time from"].map((h) => el("th", { text: h })))),
     files.list);
-  const problems = pagedList((page) => source.files("problems", page), (file) => guarded("This file's problems", () => problemsOf(file)));
+  const problems = pagedList((page) => source.files("problems", page), (file) => guarded("This file's problems", () => problemsOf(file)), { label: "Pages of what could not be read" });
   const gaps = pagedList((page) => source.files("gaps", page), (file) => guarded("This file's gaps", () =>
-    el("div", { class: "gaps" }, el("h4", { text: file.name }), el("ul", {}, file.missing_fields.map((gap) => el("li", { text: gap }))))));
+    el("div", { class: "gaps" }, el("h4", { text: file.name }), el("ul", {}, file.missing_fields.map((gap) => el("li", { text: gap }))))),
+    { label: "Pages of what the detections cannot see" });
   const summary = el("div", {}, overview, files.bar, fileTable);
   // The lists of problems and gaps are shown when they hold any file.
   const some = (list, className, title) => list.shown.then(() => {
@@ -144,7 +145,8 @@ async function drawFindings(state) {
   if (shown !== state || state.draws !== draw) return false;
   const turn = (key) => (page) => {
     state.pages = { ...state.pages, [key]: page };
-    drawFindings(state);
+    const seen = pagerFocus();
+    drawFindings(state).then(() => restorePagerFocus(seen));
   };
   const { input, listing } = findingsFrame();
   const container = document.getElementById("findings");
@@ -158,7 +160,7 @@ async function drawFindings(state) {
   listing.replaceChildren(el("p", { class: "finding-status", id: "finding-status", text: status }), ...sections,
     data.unplaced.total ? el("section", { class: "detection unplaced" },
       el("h3", { text: `Findings of no known detection or reading (${count(data.unplaced.total)})` }),
-      pagerBar(data.unplaced, turn("unplaced")), el("div", { class: "finding-list" }, data.unplaced.items.map(findingPanel))) : "");
+      pagerBar(data.unplaced, turn("unplaced"), "Pages of findings of no known detection or reading"), el("div", { class: "finding-list" }, data.unplaced.items.map(findingPanel))) : "");
   document.getElementById("risk").replaceChildren(guarded("Risk by object", () => renderRisk(data.risk, view.threshold, turn("risk"))));
   return true;
 }
@@ -188,7 +190,7 @@ function renderDetection(detection, columnOf, needle, turn) {
       el("h4", {}, MODE_NAMES[mode], el("span", { class: "count", text: `${count(data.all - data.suppressed)} active` }),
         data.suppressed ? el("span", { class: "suppressed-count", text: `${count(data.suppressed)} suppressed` }) : null,
         needle ? el("span", { class: "match-count", text: `${count(data.total)} match the filter` }) : null),
-      pagerBar(data, turn(data.key)),
+      pagerBar(data, turn(data.key), `Pages of ${detection.name}, ${MODE_NAMES[mode]}`),
       data.total
         ? el("div", { class: "finding-list" }, data.items.map(findingPanel))
         : el("p", { class: "none", text: needle && data.all ? "No finding matches the filter." : "No findings." }));
@@ -228,7 +230,7 @@ function findingPanel({ index, finding, rule }) {
     const open = () => {
       if (opened) return;
       opened = true;
-      details.append(el("div", { class: "finding-body" }, findingParts(finding)));
+      details.append(el("div", { class: "finding-body" }, findingParts(finding, index)));
     };
     summary.addEventListener("click", open); // before the browser opens it, so the panels are there when it does
     details.addEventListener("toggle", () => details.open && open());
@@ -239,7 +241,7 @@ function findingPanel({ index, finding, rule }) {
 }
 
 /** A finding's panels, each on its own: one that fails leaves the others. */
-function findingParts(finding) {
+function findingParts(finding, index) {
   const part = (title, build) => el("div", { class: "part" }, el("h4", { text: title }), guarded(`This part (${title})`, build));
   const detail = el("div", { class: "node-detail", "aria-live": "polite" });
   const showNode = (node, connections) => detail.replaceChildren(fieldTable([
@@ -272,18 +274,21 @@ function findingParts(finding) {
       ["CIS", finding.annotations.cis20.join(", ")],
       ["Analytic story", finding.annotations.analytic_story.join(", ")],
     ], "fields annotations")),
-    part("Process tree", () => el("div", { class: "tree-box" }, treePicture(finding.process_tree, showNode))),
+    part("Process tree", () => scrollBox("Process tree", treePicture(finding.process_tree, showNode))),
     detail,
-    part("Timeline", () => el("div", { class: "tree-box" }, timelinePicture(finding.process_tree))),
+    part("Timeline", () => scrollBox("Timeline", timelinePicture(finding.process_tree))),
     part(`Events behind this finding (${count(finding.events.length)})`, () => {
       const events = pagedList((page) => ({ total: finding.events.length, page, size: EVENTS_PAGE, items: finding.events.slice(page * EVENTS_PAGE, (page + 1) * EVENTS_PAGE) }),
         (event) => guarded("This event", () => el("details", { class: "event" },
           el("summary", { text: `${event.file} · ${event.position} · EventID ${event.event_id} · ${event._time ?? "no time"}` }),
-          fieldTable(Object.entries(event.fields), "fields raw"))));
+          fieldTable(Object.entries(event.fields), "fields raw"))), { label: `Pages of the events behind finding ${index + 1}` });
       return el("div", {}, events.bar, events.list);
     }),
   ];
 }
+
+/** A picture that may be wider than the page, in a box that scrolls sideways and so takes the keyboard focus. */
+const scrollBox = (label, picture) => el("div", { class: "tree-box", tabindex: 0, role: "region", "aria-label": label }, picture);
 
 // Risk: the published findings' risk, totalled per risk object, without those suppressed.
 
@@ -291,7 +296,7 @@ function renderRisk(risk, threshold, turn) {
   return el("div", {},
     el("p", { class: "none", text: `Risk from findings as published, totalled per risk object as Splunk ES does; objects at or above the threshold (${threshold}) would raise a risk incident.` }),
     risk.total
-      ? el("div", {}, pagerBar(risk, turn), el("table", { class: "risk-totals" },
+      ? el("div", {}, pagerBar(risk, turn, "Pages of risk objects"), el("table", { class: "risk-totals" },
           el("thead", {}, el("tr", {}, ["Risk object", "Type", "Total score", "Contributing findings"].map((h) => el("th", { text: h })))),
           el("tbody", {}, risk.items.map((row) => guarded("This risk object", () => riskRow(row, threshold), "tr")))))
       : el("p", { class: "none", text: "No risk: no findings." }));
