@@ -111,7 +111,7 @@ for (const width of WIDTHS) {
     await finding.locator("summary").first().click();
     await finding.locator("svg.tree g.node").first().waitFor();
     assert.ok(await finding.locator("svg.timeline").isVisible(), "the timeline is drawn");
-    await scrollTo(page, ".finding[open]");
+    await scrollTo(page, ".finding[open] .part:has(svg.tree)"); // the tree, its node details and the timeline
     await check(page, "finding", width, {});
     assert.deepEqual(session.problems, []);
     await session.context.close();
