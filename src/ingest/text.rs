@@ -57,7 +57,10 @@ impl TextIngest {
             self.stats.format = "unknown";
         }
         self.stats.encoding = self.decoder.encoding();
-        if let Some(at) = self.decoder.first_invalid_at {
+        // An unreadable file is decoded only as far as sniffing went, which depends on how
+        // its bytes arrived: its error says all there is to say.
+        let readable = !matches!(self.reader, Reader::Unreadable);
+        if let Some(at) = self.decoder.first_invalid_at.filter(|_| readable) {
             let what = format!(
                 "{} invalid UTF-16 sequence(s) replaced with U+FFFD, the first at byte {at}; the events holding them are kept",
                 self.decoder.replaced_invalid
