@@ -8,6 +8,7 @@ scripts/setup.sh
 scripts/build.sh
 
 cargo fmt --check
+cargo fmt --check --manifest-path fuzz/Cargo.toml
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo test --locked

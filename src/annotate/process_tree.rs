@@ -323,14 +323,20 @@ impl TreeIndex<'_> {
         let members = self.children.get(&parent).map_or(&[][..], Vec::as_slice);
         let already = ids.keys().filter(|&&i| self.parent_of(i) == Some(parent)).count();
         let parent_id = ids[&parent];
-        let new: Vec<usize> = members.iter().copied().filter(|i| !ids.contains_key(i)).take(max).collect();
+        let new: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|i| !ids.contains_key(i))
+            .take(max)
+            .collect();
         for i in new {
             let id = self.add_node(tree, ids, i, role);
             tree.edges.push((parent_id, id));
         }
         let left = members.len().saturating_sub(already + max);
         if left > 0 {
-            tree.notes.push(format!("{left} more {role} processes not shown (at most {max})"));
+            tree.notes
+                .push(format!("{left} more {role} processes not shown (at most {max})"));
         }
     }
 

@@ -106,11 +106,7 @@ impl IngestStats {
 
     /// What a record's number counts in this file: text lines, or EVTX record ids.
     fn position_word(&self) -> &'static str {
-        if self.format == "evtx" {
-            "record"
-        } else {
-            "line"
-        }
+        if self.format == "evtx" { "record" } else { "line" }
     }
 
     /// Records a skip at a position that is not a line (e.g. "gzip").

@@ -484,7 +484,9 @@ fn parents_that_name_each_other_give_a_tree_that_says_so() {
             assert_acyclic(tree);
             assert_eq!(tree.nodes.len(), 3, "{case}: svchost, msiexec and whoami once each");
             assert!(
-                tree.notes.iter().any(|note| note.contains("loop back to msiexec.exe (pid 900)")),
+                tree.notes
+                    .iter()
+                    .any(|note| note.contains("loop back to msiexec.exe (pid 900)")),
                 "{case}: {:?}",
                 tree.notes
             );
