@@ -23,7 +23,7 @@ seed() {
   { printf "$3"; cat "$4"; } >"corpus/$1/seed-$2"
 }
 
-mkdir -p corpus/stream corpus/differential corpus/containers
+mkdir -p corpus/stream corpus/differential corpus/containers corpus/xml_plain
 inputs=$(find ../tests/cases -type f ! -name expected.json)
 if [ -d "$datasets" ]; then
   inputs+=$'\n'$(find "$datasets" -type f -size -200k ! -name '*.md')
@@ -46,6 +46,12 @@ while IFS= read -r input; do
       seed containers "$name-gz-flipped" "\\x90\\x00\\x80$chunking" "$input"
       ;;
   esac
+  # xml_plain reads one event: the first three of each UTF-8 XML file, one per seed.
+  case "$input" in
+    *.xml | *.log)
+      grep -ao '<Event[ >].*</Event>' "$input" 2>/dev/null | head -3 | split -l 1 -a 1 - "corpus/xml_plain/seed-$name-" || true
+      ;;
+  esac
   count=$((count + 1))
 done <<<"$inputs"
-echo "seeded $count inputs into fuzz/corpus/{stream,differential,containers}"
+echo "seeded $count inputs into fuzz/corpus/{stream,differential,containers,xml_plain}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the core through its public streaming API (fuzz/fuzz_targets: stream,
-# differential, containers), each target for SECONDS_PER_TARGET seconds (default 60),
-# two at a time (the machine has 2 cores), from the seed corpus fuzz/seed.sh builds.
+# differential, containers) and the XML prefilter's plain check (xml_plain), each
+# target for SECONDS_PER_TARGET seconds (default 60), two at a time (the machine has
+# 2 cores), from the seed corpus fuzz/seed.sh builds.
 # Prints executions per target and exits non-zero on any crash, report mismatch, hang
 # (one input over 10 s) or memory blow-up (over 2 GiB), leaving the input in
 # fuzz/artifacts/<target>/ and the log in fuzz/logs/<target>.log.
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 parallel=${FUZZ_PARALLEL:-2}
 sanitizer=${FUZZ_SANITIZER:-none}
-read -r -a targets <<<"${FUZZ_TARGETS:-stream differential containers}"
+read -r -a targets <<<"${FUZZ_TARGETS:-stream differential containers xml_plain}"
 read -r -a extra_args <<<"${FUZZ_ARGS:-}"
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then

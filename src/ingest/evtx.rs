@@ -115,7 +115,7 @@ impl Evtx {
                     last_record = Some(line);
                     let stats = &mut sink.members[member].stats;
                     if sink.prefilter
-                        && let Verdict::CountOnly(event_id) = prefilter::xml_event(record.data.as_bytes())
+                        && let Verdict::CountOnly(event_id) = prefilter::xml_event(&record.data)
                     {
                         stats.count_sysmon(event_id);
                         continue;

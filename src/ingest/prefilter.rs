@@ -11,8 +11,9 @@
 //! and 3) are always parsed, whatever they contain, so the process tree's compact
 //! table ([`crate::annotate::process_tree`]) and the hardened join keep every row they
 //! need; so is every JSON record holding a `\u` escape. Then the proof, on what
-//! passes: an XML event goes through the parser's own reader loop keeping no value
-//! ([`parses_cleanly`]), which must find it well-formed, repair nothing, and meet
+//! passes: an XML event written in plain XML is checked in one pass ([`plain_event`]),
+//! any other goes through the parser's own reader loop keeping no value
+//! ([`parses_cleanly`]); either must find it well-formed, repair nothing, and meet
 //! that EventID and Provider among the root's `System` children; a JSON record is
 //! visited once by [`json::proof`], which checks its syntax as serde_json does, finds
 //! the shape `parse_record` would give it, and reads the EventID and provider from
@@ -20,6 +21,7 @@
 
 use super::json;
 use super::xml::parse::{Clean, parses_cleanly};
+use super::xml::plain::plain_event;
 use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
@@ -50,7 +52,8 @@ static XML: LazyLock<Needles> = LazyLock::new(|| Needles {
 });
 
 /// An XML `<Event>` element.
-pub fn xml_event(event: &[u8]) -> Verdict {
+pub fn xml_event(text: &str) -> Verdict {
+    let event = text.as_bytes();
     let needles = &*XML;
     let Some(id) = needles.event_id.find(event) else {
         return Verdict::Parse;
@@ -83,8 +86,7 @@ pub fn xml_event(event: &[u8]) -> Verdict {
         system_event_id: true,
         system_provider: true,
     };
-    let clean = || simdutf8::basic::from_utf8(event).ok().and_then(parses_cleanly);
-    if sysmon && clean() == Some(proven) {
+    if sysmon && plain_event(event).or_else(|| parses_cleanly(text)) == Some(proven) {
         Verdict::CountOnly(event_id)
     } else {
         Verdict::Parse
@@ -194,10 +196,10 @@ mod tests {
 
     #[test]
     fn xml_plain_irrelevant_events_are_counted_only() {
-        assert_eq!(xml_event(XML.as_bytes()), Verdict::CountOnly(10));
+        assert_eq!(xml_event(XML), Verdict::CountOnly(10));
         for relevant in ["<EventID>1</EventID>", "<EventID>3</EventID>"] {
             let event = XML.replace("<EventID>10</EventID>", relevant);
-            assert_eq!(xml_event(event.as_bytes()), Verdict::Parse, "{relevant}");
+            assert_eq!(xml_event(&event), Verdict::Parse, "{relevant}");
         }
     }
 
@@ -227,7 +229,7 @@ mod tests {
         ] {
             let event = XML.replace(from, to);
             assert_ne!(event, XML);
-            assert_eq!(xml_event(event.as_bytes()), Verdict::Parse, "{to}");
+            assert_eq!(xml_event(&event), Verdict::Parse, "{to}");
         }
     }
 
@@ -279,7 +281,7 @@ mod tests {
     }
 
     fn xml_verdict(event: &str) -> Verdict {
-        let verdict = xml_event(event.as_bytes());
+        let verdict = xml_event(event);
         assert_agrees(
             verdict,
             crate::ingest::xml::parse::parse_event(event).map(|e| vec![e]),

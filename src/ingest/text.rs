@@ -119,7 +119,7 @@ impl TextIngest {
                 let prefilter = self.prefilter;
                 framer.drain(at_eof, &mut |piece| match piece {
                     Piece::Record { text, line } => match utf8(text) {
-                        Ok(_) if prefilter && let Verdict::CountOnly(event_id) = prefilter::xml_event(text) => {
+                        Ok(valid) if prefilter && let Verdict::CountOnly(event_id) = prefilter::xml_event(valid) => {
                             stats.count_sysmon(event_id)
                         }
                         Ok(text) => match xml::parse::parse_event(text) {
