@@ -1,6 +1,7 @@
 // Page benchmark: each file given on the command line goes through the page in a
 // fresh headless Chromium (see measure.mjs), and through the native CLI for the
-// wasm/native ratio. Prints MB/s, events/s and the tab's peak memory. Run after
+// wasm/native ratio. Prints MB/s, events/s and the tab's peak memory, each with its
+// goal; given two files or more, the memory held per process creation. Run after
 // scripts/build.sh (scripts/bench.sh does both and generates the files):
 //   node e2e/bench.mjs FILE...
 import { execFileSync } from "node:child_process";
@@ -44,21 +45,43 @@ function plantedCheck(file, report) {
     : "; PLANTED FINDINGS DIFFER";
 }
 
+/** Bytes of memory held per process creation between the runs with the fewest and the most,
+ * and what 10 M process creations would take, from that slope. */
+function memoryPerProcess(runs) {
+  const processes = (run) => run.report.summary.sysmon_events["1"] ?? 0;
+  const sorted = [...runs].sort((a, b) => processes(a) - processes(b));
+  const [small, large] = [sorted[0], sorted.at(-1)];
+  const more = processes(large) - processes(small);
+  if (more <= 0) return;
+  const slope = (mib) => (mib(large) - mib(small)) * (1 << 20) / more;
+  const at10M = (mib) => (mib(small) * (1 << 20) + slope(mib) * (1e7 - processes(small))) / 2 ** 30;
+  const privateMiB = (run) => run.peakPrivateMiB;
+  const wasmMiB = (run) => run.wasmMiB;
+  console.log(
+    `page memory: ${slope(privateMiB).toFixed(0)} bytes of the tab's private memory per process creation `
+    + `(${processes(small)} → ${processes(large)} process creations; goal ≤ 300), ${slope(wasmMiB).toFixed(0)} of wasm memory; `
+    + `10 M process creations ≈ ${at10M(privateMiB).toFixed(2)} GiB private, ${at10M(wasmMiB).toFixed(2)} GiB of wasm memory (wasm32 holds at most 4 GiB)`,
+  );
+}
+
 const server = await serve();
 try {
+  const runs = [];
   for (const file of files) {
     const run = await measurePage(server.origin, file);
+    runs.push(run);
     const mb = run.bytes / 1e6;
     const events = Object.values(run.report.summary.sysmon_events).reduce((a, b) => a + b, 0) + run.report.summary.other_events;
     const cliRun = native(file);
     console.log(
       `${file}: ${mb.toFixed(1)} MB, ${events} events, ${run.report.findings.length} findings — page ${run.seconds.toFixed(2)} s = `
-      + `${(mb / run.seconds).toFixed(0)} MB/s, ${(events / run.seconds).toFixed(0)} events/s; tab peak ${run.peakPrivateMiB.toFixed(0)} MiB private, `
+      + `${(mb / run.seconds).toFixed(0)} MB/s (goal ≥ 1000), ${(events / run.seconds).toFixed(0)} events/s; tab peak ${run.peakPrivateMiB.toFixed(0)} MiB private, `
       + `${run.peakResidentMiB.toFixed(0)} MiB resident with shared libraries (wasm memory ${run.wasmMiB.toFixed(0)} MiB); `
-      + `native ${cliRun.seconds.toFixed(2)} s = ${cliRun.mbps} MB/s; wasm/native ${(cliRun.seconds / run.seconds).toFixed(2)}`
+      + `native ${cliRun.seconds.toFixed(2)} s = ${cliRun.mbps} MB/s; wasm/native ${(cliRun.seconds / run.seconds).toFixed(2)} (goal ≥ 0.7)`
       + plantedCheck(file, run.report),
     );
   }
+  if (runs.length > 1) memoryPerProcess(runs);
 } finally {
   server.stop();
 }
