@@ -29,6 +29,7 @@ mod wasm;
 
 use annotate::process_tree::ProcessTable;
 use detect::Detections;
+use ingest::segments::{self, Source};
 use ingest::{Input, RawEvent};
 use normalize::{Cim, Origin, time};
 pub use report::Report;
@@ -138,6 +139,62 @@ impl Analyzer {
                 coverage: coverage.into(),
             });
         }
+    }
+
+    /// Reads one whole file from a source that can be read at any offset (a file on
+    /// disk natively). A large UTF-8 XML or JSON Lines log is cut at record boundaries
+    /// into parts of about `part_bytes` ([`segments::PART_BYTES`] is a good size) read on
+    /// `threads` threads ([`ingest::segments`]); the report is the one feeding the file
+    /// in order gives. On a read error, what was read before it is kept. Returns how
+    /// many parts after the first were read on other threads.
+    pub fn read_file(
+        &mut self,
+        name: &str,
+        source: &dyn Source,
+        threads: usize,
+        part_bytes: u64,
+    ) -> std::io::Result<usize> {
+        self.begin_file(name);
+        let cuts = if threads > 1 {
+            segments::cuts(source, part_bytes)?
+        } else {
+            Vec::new()
+        };
+        let head_end = cuts.first().copied().unwrap_or(source.size());
+        let mut lines_before = 0;
+        segments::read_range(source, 0..head_end, &mut |block| {
+            lines_before += memchr::memchr_iter(b'\n', block).count() as u64;
+            self.feed(block);
+        })?;
+        if cuts.is_empty() {
+            return Ok(0);
+        }
+        let Some(mut file) = self.current.take() else {
+            return Ok(0);
+        };
+        let (first, coverage) = (file.first_member, &mut file.coverage);
+        let mut observe = |event, member, line| {
+            self.observe(
+                coverage,
+                member,
+                event,
+                Origin {
+                    file: first + member,
+                    line,
+                },
+            )
+        };
+        let read = match file.input.plain_text() {
+            Some(text) => segments::read_rest(text, source, &cuts, lines_before, threads, &mut |event, line| {
+                observe(event, 0, line)
+            }),
+            None => segments::read_range(source, head_end..source.size(), &mut |block| {
+                file.input.feed(block, &mut observe)
+            })
+            .map(|()| 0),
+        };
+        self.current = Some(file);
+        read
     }
 
     /// Records read so far, across files (events counted by the prefilter included).

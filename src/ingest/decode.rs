@@ -63,6 +63,14 @@ impl TextDecoder {
         }
     }
 
+    /// A decoder for a later part of the same file, when it is UTF-8 (passed through as is).
+    pub fn continuing(&self) -> Option<Self> {
+        matches!(self.state, State::Utf8).then(|| Self {
+            state: State::Utf8,
+            ..Self::new()
+        })
+    }
+
     pub fn encoding(&self) -> Encoding {
         self.encoding
     }

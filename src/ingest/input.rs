@@ -225,6 +225,15 @@ impl Input {
         self.with_sink(on_event, |layer, sink| layer.feed(chunk, sink));
     }
 
+    /// The reader of this input when it is a text file itself (not in a container): its
+    /// only member, number 0.
+    pub fn plain_text(&mut self) -> Option<&mut TextIngest> {
+        match &mut self.layer {
+            Layer::Text { member: 0, reader } => Some(reader),
+            _ => None,
+        }
+    }
+
     /// Ends the input and returns every member's report, in the order they were found.
     pub fn finish(mut self, on_event: &mut dyn FnMut(RawEvent, usize, u64)) -> Vec<Member> {
         self.with_sink(on_event, |layer, sink| layer.finish(sink));

@@ -15,6 +15,7 @@ pub mod json;
 pub mod lines;
 pub mod prefilter;
 pub mod raw_event;
+pub mod segments;
 pub mod text;
 pub mod xml;
 
@@ -41,6 +42,9 @@ pub struct Skip {
     /// Where it starts, e.g. "line 17".
     pub position: String,
     pub reason: String,
+    /// The line or record number in `position`, when it is one.
+    #[serde(skip)]
+    pub line: Option<u64>,
 }
 
 /// What reading one file found, beside its events.
@@ -86,22 +90,25 @@ impl IngestStats {
     }
 
     fn skip(&mut self, line: u64, reason: String) {
-        self.skip_at(&format!("{} {line}", self.position_word()), reason);
+        self.skipped_count += 1;
+        let skip = self.numbered(line, reason);
+        listed(&mut self.skipped, skip);
     }
 
     /// Records that the event at `line` was kept after a repair.
     fn note_repair(&mut self, line: u64, what: String) {
-        self.note_repair_at(&format!("{} {line}", self.position_word()), what);
+        self.repaired_count += 1;
+        let repair = self.numbered(line, what);
+        listed(&mut self.repaired, repair);
     }
 
     fn note_repair_at(&mut self, position: &str, what: String) {
         self.repaired_count += 1;
-        if self.repaired.len() < MAX_LISTED_SKIPS {
-            self.repaired.push(Skip {
-                position: position.to_string(),
-                reason: what,
-            });
-        }
+        listed(&mut self.repaired, Skip::at(position, what));
+    }
+
+    fn numbered(&self, line: u64, reason: String) -> Skip {
+        Skip::numbered(self.position_word(), line, reason)
     }
 
     /// What a record's number counts in this file: text lines, or EVTX record ids.
@@ -109,15 +116,58 @@ impl IngestStats {
         if self.format == "evtx" { "record" } else { "line" }
     }
 
+    /// Adds what a later part of the same file found, read on its own from its line 1;
+    /// `lines_before` is how many lines the file has before that part.
+    pub fn absorb(&mut self, later: IngestStats, lines_before: u64) {
+        self.bytes += later.bytes;
+        for (event_id, count) in later.sysmon_events {
+            *self.sysmon_events.entry(event_id).or_default() += count;
+        }
+        self.other_events += later.other_events;
+        self.flow_records += later.flow_records;
+        self.skipped_count += later.skipped_count;
+        self.repaired_count += later.repaired_count;
+        let word = self.position_word();
+        for (mine, theirs) in [(&mut self.skipped, later.skipped), (&mut self.repaired, later.repaired)] {
+            for skip in theirs {
+                let shifted = match skip.line {
+                    Some(line) => Skip::numbered(word, line + lines_before, skip.reason),
+                    None => skip,
+                };
+                listed(mine, shifted);
+            }
+        }
+    }
+
     /// Records a skip at a position that is not a line (e.g. "gzip").
     pub fn skip_at(&mut self, position: &str, reason: String) {
         self.skipped_count += 1;
-        if self.skipped.len() < MAX_LISTED_SKIPS {
-            self.skipped.push(Skip {
-                position: position.to_string(),
-                reason,
-            });
+        listed(&mut self.skipped, Skip::at(position, reason));
+    }
+}
+
+impl Skip {
+    fn numbered(word: &str, line: u64, reason: String) -> Self {
+        Skip {
+            position: format!("{word} {line}"),
+            reason,
+            line: Some(line),
         }
+    }
+
+    fn at(position: &str, reason: String) -> Self {
+        Skip {
+            position: position.to_string(),
+            reason,
+            line: None,
+        }
+    }
+}
+
+/// Adds to a list of skips or repairs while it is short enough to list.
+fn listed(list: &mut Vec<Skip>, skip: Skip) {
+    if list.len() < MAX_LISTED_SKIPS {
+        list.push(skip);
     }
 }
 
@@ -356,7 +406,8 @@ mod tests {
             stats.skipped,
             [Skip {
                 position: "line 2".into(),
-                reason: "invalid UTF-8 at byte 7 of the event".into()
+                reason: "invalid UTF-8 at byte 7 of the event".into(),
+                line: Some(2),
             }]
         );
     }

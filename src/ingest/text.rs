@@ -41,6 +41,48 @@ impl TextIngest {
         }
     }
 
+    /// A reader for a later part of the same file, which counts that part's lines from 1:
+    /// `None` unless the file is UTF-8 XML events or JSON Lines. Valid from a point where
+    /// this reader [`is_idle`](Self::is_idle); what it reads goes back with [`Self::absorb`].
+    pub fn continuing(&self) -> Option<Self> {
+        let reader = match &self.reader {
+            Reader::Xml(_) => Reader::Xml(XmlFramer::new()),
+            Reader::Json(framer) => Reader::Json(framer.continuing()?),
+            _ => return None,
+        };
+        Some(Self {
+            decoder: self.decoder.continuing()?,
+            reader,
+            prefilter: self.prefilter,
+            // A JSON file's shape, decided by its first record, picks the prefilter's keys.
+            stats: IngestStats {
+                format: self.stats.format,
+                ..IngestStats::default()
+            },
+        })
+    }
+
+    /// True when the bytes fed so far end between records, with nothing held back.
+    pub fn is_idle(&self) -> bool {
+        match &self.reader {
+            Reader::Xml(framer) => framer.is_idle(),
+            Reader::Json(framer) => framer.is_idle(),
+            _ => false,
+        }
+    }
+
+    /// Takes in what a [`continuing`](Self::continuing) reader found after
+    /// `lines_before` lines of the file.
+    pub fn absorb(&mut self, later: TextIngest, lines_before: u64) {
+        if let (Reader::Xml(mine), Reader::Xml(theirs)) = (&mut self.reader, &later.reader) {
+            mine.merge_layout(theirs);
+        }
+        if self.stats.format.is_empty() {
+            self.stats.format = later.stats.format;
+        }
+        self.stats.absorb(later.stats, lines_before);
+    }
+
     /// Feeds the next chunk of the file; Sysmon events go to `on_event` with their line.
     pub fn feed(&mut self, chunk: &[u8], on_event: &mut dyn FnMut(RawEvent, u64)) {
         self.stats.bytes += chunk.len() as u64;

@@ -581,3 +581,30 @@ fn prefilter_on_and_off_give_identical_reports_on_every_dataset() {
     }
     assert!(counted == parsed);
 }
+
+#[test]
+fn every_dataset_read_in_parts_on_two_threads_gives_the_one_thread_report() {
+    let Some(dir) = datasets_dir() else { return };
+    let mut parts_on_threads = 0;
+    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
+        let path = entry.expect("entry").path();
+        if !path.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&path).expect("dataset subdir") {
+            let path = file.expect("entry").path();
+            let bytes = std::fs::read(&path).expect("readable");
+            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let whole = serde_json::to_value(analyze_files(std::slice::from_ref(&path), 1 << 20)).expect("serializes");
+            for part_bytes in [4096, 100_000] {
+                let mut analyzer = sysmon_lens::Analyzer::new();
+                parts_on_threads += analyzer
+                    .read_file(&name, &bytes.as_slice(), 2, part_bytes)
+                    .expect("in memory");
+                let report = serde_json::to_value(analyzer.finish()).expect("serializes");
+                pretty_assertions::assert_eq!(report, whole, "{name} in parts of {part_bytes} bytes");
+            }
+        }
+    }
+    assert!(parts_on_threads > 100, "{parts_on_threads} parts read on other threads");
+}

@@ -183,3 +183,107 @@ fn chunk_size_does_not_change_the_report_on_archives_and_binaries() {
         assert!(pieces == whole, "{chunk}-byte chunks give a different report");
     }
 }
+
+/// The report of reading each file with [`Analyzer::read_file`] on `threads` threads in
+/// parts of about `part_bytes`, and how many parts other threads read.
+fn report_in_parts(files: &[(String, Vec<u8>)], threads: usize, part_bytes: u64) -> (serde_json::Value, usize) {
+    let mut analyzer = Analyzer::new();
+    let mut parts = 0;
+    for (name, bytes) in files {
+        parts += analyzer
+            .read_file(name, &bytes.as_slice(), threads, part_bytes)
+            .expect("in memory");
+        analyzer.end_file();
+    }
+    (serde_json::to_value(analyzer.finish()).expect("serializes"), parts)
+}
+
+fn named_inputs(paths: &[std::path::PathBuf]) -> Vec<(String, Vec<u8>)> {
+    paths
+        .iter()
+        .map(|path| {
+            let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+            (name, std::fs::read(path).expect("input readable"))
+        })
+        .collect()
+}
+
+#[test]
+fn threads_and_parts_do_not_change_the_report_of_any_case() {
+    let mut parts_on_threads = 0;
+    for case in case_names() {
+        let files = named_inputs(&case_inputs(&case));
+        let whole = report_of(&files, &[], true);
+        for (threads, part_bytes) in [(2, 61), (2, 997), (3, 8192), (1, 61)] {
+            let (report, parts) = report_in_parts(&files, threads, part_bytes);
+            assert!(
+                report == whole,
+                "case {case}: {threads} threads, parts of {part_bytes} bytes give a different report"
+            );
+            assert!(threads > 1 || parts == 0, "one thread reads alone");
+            parts_on_threads += parts;
+        }
+    }
+    assert!(parts_on_threads > 100, "{parts_on_threads} parts read on other threads");
+}
+
+#[test]
+fn generated_logs_read_in_parts_give_the_one_thread_report() {
+    let files = generated_with_escapes();
+    let whole = report_of(&files, &[], true);
+    for part_bytes in [4096, 20_000] {
+        let (report, _) = report_in_parts(&files, 2, part_bytes);
+        assert!(report == whole, "parts of {part_bytes} bytes");
+        // XML and the three JSON Lines shapes are each cut and read on other threads.
+        for file in &files {
+            let (_, parts) = report_in_parts(std::slice::from_ref(file), 2, part_bytes);
+            assert!(parts >= 2, "{}: {parts} parts on other threads", file.0);
+        }
+    }
+}
+
+#[test]
+fn a_record_across_a_cut_is_read_on_by_the_part_before_it() {
+    // The first half of the log is plain; in the second half each event starts after a
+    // blank and its text holds a line that looks like a record start, so every cut
+    // there lands inside an event.
+    let event = "<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><Computer>H</Computer></System><EventData><Data Name='Image'>C:\\Windows\\System32\\cmd.exe</Data><Data Name='CommandLine'>CMD</Data><Data Name='ParentImage'>C:\\Windows\\System32\\msiexec.exe</Data></EventData></Event>\n";
+    let spanning = format!(" {}", event.replace("CMD", "<![CDATA[a\n<Eventful>]]>"));
+    let log = format!("{}{}", event.replace("CMD", "a").repeat(100), spanning.repeat(100));
+    let files = vec![("spanning.xml".to_string(), log.into_bytes())];
+    let whole = report_of(&files, &[], true);
+    assert!(
+        whole["findings"]
+            .as_array()
+            .is_some_and(|findings| !findings.is_empty())
+    );
+    for part_bytes in [300, 1000, 5000] {
+        let cuts = sysmon_lens::ingest::segments::cuts(&files[0].1.as_slice(), part_bytes).expect("in memory");
+        let (report, parts) = report_in_parts(&files, 2, part_bytes);
+        assert!(report == whole, "parts of {part_bytes} bytes");
+        assert!(
+            0 < parts && parts < cuts.len(),
+            "{parts} of {} parts on other threads",
+            cuts.len()
+        );
+    }
+    let second_half_only = vec![("spanning.xml".to_string(), spanning.repeat(100).into_bytes())];
+    let (report, parts) = report_in_parts(&second_half_only, 2, 1000);
+    assert!(report == report_of(&second_half_only, &[], true));
+    assert_eq!(parts, 0, "the first part's reader reads on from its first cut");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Hostile bytes read in parts on two threads give the report of reading them in order.
+    #[test]
+    fn hostile_bytes_in_parts_give_the_one_thread_report(
+        prefix in proptest::collection::vec(any::<u8>(), 0..48),
+        damage in proptest::option::of((any::<usize>(), any::<u8>())),
+        part_bytes in 40u64..5000,
+    ) {
+        let files = hostile_input(&prefix, false, damage);
+        prop_assert!(report_in_parts(&files, 2, part_bytes).0 == report_of(&files, &[], true));
+    }
+}

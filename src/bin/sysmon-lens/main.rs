@@ -48,6 +48,9 @@ enum Command {
         /// Parse every event in full, without the prefilter (same report, slower; for comparison).
         #[arg(long)]
         parse_everything: bool,
+        /// Threads a large XML or JSON Lines log is read on (same report with any number).
+        #[arg(long, default_value_t = default_threads(), value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: u16,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -70,6 +73,11 @@ enum Command {
         #[arg(long)]
         manifest: Option<PathBuf>,
     },
+}
+
+/// Every core the machine offers.
+fn default_threads() -> u16 {
+    std::thread::available_parallelism().map_or(1, |n| u16::try_from(n.get()).unwrap_or(u16::MAX).min(256))
 }
 
 fn parse_shape(name: &str) -> Result<Shape, String> {
@@ -105,6 +113,7 @@ fn main() -> ExitCode {
             format,
             timing,
             parse_everything,
+            threads,
             paths,
         } => (
             format,
@@ -112,6 +121,7 @@ fn main() -> ExitCode {
             Options {
                 timing,
                 parse_everything,
+                threads: usize::from(threads),
             },
         ),
         Command::Demo => {

@@ -1,23 +1,22 @@
 //! Reads the paths named on the command line, files and directories walked in name order,
-//! into one analysis, fed in slices as the page feeds it.
+//! into one analysis; a large plain text log on several threads ([`Analyzer::read_file`]).
 //!
 //! A path that cannot be opened, listed or read is reported on standard error at once and
 //! the others are still read, as ripgrep does; each such failure makes the exit status 2.
 
 use crate::visible::visible;
 use anyhow::{Result, bail};
-use std::io::Read;
 use std::path::{Path, PathBuf};
+use sysmon_lens::ingest::segments::{PART_BYTES, Source};
 use sysmon_lens::{Analyzer, Report};
-
-/// Files are read in slices of this size, as the page reads them.
-const CHUNK_BYTES: usize = 1 << 20;
 
 pub struct Options {
     /// Print bytes, events and rates to standard error.
     pub timing: bool,
     /// Turn the prefilter off.
     pub parse_everything: bool,
+    /// Threads a large plain text log is read on.
+    pub threads: usize,
 }
 
 pub struct Scanned {
@@ -76,11 +75,10 @@ pub fn scan(paths: &[PathBuf], options: Options) -> Result<Scanned> {
     if options.parse_everything {
         analyzer = analyzer.without_prefilter();
     }
-    let mut chunk = vec![0; CHUNK_BYTES];
     let mut bytes = 0u64;
     let mut named_files = Vec::new();
     for ToRead { path, named } in &files {
-        let mut file = match std::fs::File::open(path) {
+        let file = match OnDisk::open(path) {
             Ok(file) => file,
             Err(err) => {
                 failures += 1;
@@ -89,22 +87,11 @@ pub fn scan(paths: &[PathBuf], options: Options) -> Result<Scanned> {
             }
         };
         let name = path.display().to_string();
-        analyzer.begin_file(&name);
-        loop {
-            match file.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(read) => {
-                    analyzer.feed(&chunk[..read]);
-                    bytes += read as u64;
-                }
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(err) => {
-                    failures += 1;
-                    eprintln!("sysmon-lens: cannot read {}: {err}", shown(path));
-                    break;
-                }
-            }
+        if let Err(err) = analyzer.read_file(&name, &file, options.threads, PART_BYTES) {
+            failures += 1;
+            eprintln!("sysmon-lens: cannot read {}: {err}", shown(path));
         }
+        bytes += file.size;
         analyzer.end_file();
         if *named {
             named_files.push(name);
@@ -131,6 +118,34 @@ pub fn scan(paths: &[PathBuf], options: Options) -> Result<Scanned> {
         failures,
         named_files,
     })
+}
+
+/// A file read at any offset, from any thread (`pread`), as [`Analyzer::read_file`] reads it.
+struct OnDisk {
+    file: std::fs::File,
+    /// Its size when opened: a log still being written is read up to there.
+    size: u64,
+}
+
+impl OnDisk {
+    fn open(path: &Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        Ok(Self { file, size })
+    }
+}
+
+impl Source for OnDisk {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        return std::os::unix::fs::FileExt::read_at(&self.file, buf, offset);
+        #[cfg(windows)]
+        return std::os::windows::fs::FileExt::seek_read(&self.file, buf, offset);
+    }
 }
 
 /// Per file, on standard error: why it was not read, and the records skipped.

@@ -63,6 +63,20 @@ impl JsonFramer {
         }
     }
 
+    /// A framer for a later part of a JSON Lines file, from a point where this one is
+    /// idle ([`Self::is_idle`]); `None` for other layouts, whose records may span lines.
+    pub fn continuing(&self) -> Option<Self> {
+        (self.json_lines == Some(true) && !self.in_array).then(|| Self {
+            json_lines: Some(true),
+            ..Self::new()
+        })
+    }
+
+    /// True when every byte so far is framed and no record, noise line or array is open.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Between) && self.pos == self.buf.len() && !self.in_array
+    }
+
     /// Emits every complete record in the buffer, then drops the bytes no longer needed.
     pub fn drain(&mut self, at_eof: bool, emit: &mut dyn FnMut(Piece<'_>)) {
         let len = self.buf.len();

@@ -75,6 +75,22 @@ impl XmlFramer {
         }
     }
 
+    /// True when no event is open, no block of unexpected text is being passed over, and
+    /// only blanks wait to be classified: a new framer given the bytes from here on
+    /// frames them as this one would.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Seeking { .. })
+            && !self.in_noise
+            && self.buf[self.text_from..].iter().all(u8::is_ascii_whitespace)
+    }
+
+    /// Takes in the layout a framer of a later part of the same file saw.
+    pub fn merge_layout(&mut self, later: &XmlFramer) {
+        self.saw_events_root |= later.saw_events_root;
+        self.saw_multiline_event |= later.saw_multiline_event;
+        self.saw_shared_line |= later.saw_shared_line;
+    }
+
     /// Emits every complete event in the buffer, then drops the bytes no longer needed.
     pub fn drain(&mut self, at_eof: bool, emit: &mut dyn FnMut(Piece<'_>)) {
         loop {
