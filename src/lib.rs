@@ -163,7 +163,9 @@ impl Analyzer {
         let head_end = cuts.first().copied().unwrap_or(source.size());
         let mut lines_before = 0;
         segments::read_range(source, 0..head_end, &mut |block| {
-            lines_before += memchr::memchr_iter(b'\n', block).count() as u64;
+            if !cuts.is_empty() {
+                lines_before += memchr::memchr_iter(b'\n', block).count() as u64;
+            }
             self.feed(block);
         })?;
         if cuts.is_empty() {

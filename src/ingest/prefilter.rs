@@ -4,20 +4,22 @@
 //!
 //! It decides "count only" only when it can prove the full parser would read exactly
 //! one Sysmon event of that EventID from the record, with no error and no repair, so
-//! the report is the same with the prefilter on or off. First a quick look at the
-//! bytes: the EventID element (or key) occurs exactly once, holds plain ASCII digits
-//! of an EventID no detection reads, and the provider is written out as
-//! `Microsoft-Windows-Sysmon`. Process creation and network connection events (EIDs 1
-//! and 3) are always parsed, whatever they contain, so the process tree's compact
-//! table ([`crate::annotate::process_tree`]) and the hardened join keep every row they
-//! need; so is every JSON record holding a `\u` escape. Then the proof, on what
-//! passes: an XML event written in plain XML is checked in one pass ([`plain_event`]),
-//! any other goes through the parser's own reader loop keeping no value
-//! ([`parses_cleanly`]); either must find it well-formed, repair nothing, and meet
-//! that EventID and Provider among the root's `System` children; a JSON record is
-//! visited once by [`json::proof`], which checks its syntax as serde_json does, finds
-//! the shape `parse_record` would give it, and reads the EventID and provider from
-//! the places that shape's reader takes them from.
+//! the report is the same with the prefilter on or off. Process creation and network
+//! connection events (EIDs 1 and 3) are always parsed, whatever they contain, so the
+//! process tree's compact table ([`crate::annotate::process_tree`]) and the hardened
+//! join keep every row they need.
+//!
+//! An XML event written in plain XML is proven in one pass that also reads its
+//! EventID and provider from the root's `System` children ([`plain_event`]). Any other
+//! XML event gets a quick look at the bytes — the EventID element occurs exactly once,
+//! holds plain ASCII digits, and the provider is written out as
+//! `Microsoft-Windows-Sysmon` — and then the parser's own reader loop keeping no value
+//! ([`parses_cleanly`]), which must find it well-formed, repair nothing, and meet that
+//! EventID and Provider among the root's `System` children. A JSON record gets the same
+//! quick look at its keys (and is parsed if it holds a `\u` escape), then is visited
+//! once by [`json::proof`], which checks its syntax as serde_json does, finds the shape
+//! `parse_record` would give it, and reads the EventID and provider from the places
+//! that shape's reader takes them from.
 
 use super::json;
 use super::xml::parse::{Clean, parses_cleanly};
@@ -54,6 +56,12 @@ static XML: LazyLock<Needles> = LazyLock::new(|| Needles {
 /// An XML `<Event>` element.
 pub fn xml_event(text: &str) -> Verdict {
     let event = text.as_bytes();
+    if let Some(facts) = plain_event(event) {
+        return match facts.event_id {
+            Some(id) if facts.sysmon && !is_read_by_detections(id) => Verdict::CountOnly(id),
+            _ => Verdict::Parse,
+        };
+    }
     let needles = &*XML;
     let Some(id) = needles.event_id.find(event) else {
         return Verdict::Parse;
@@ -86,7 +94,7 @@ pub fn xml_event(text: &str) -> Verdict {
         system_event_id: true,
         system_provider: true,
     };
-    if sysmon && plain_event(event).or_else(|| parses_cleanly(text)) == Some(proven) {
+    if sysmon && parses_cleanly(text) == Some(proven) {
         Verdict::CountOnly(event_id)
     } else {
         Verdict::Parse
@@ -208,7 +216,6 @@ mod tests {
         for (from, to) in [
             ("<EventID>10</EventID>", "<EventID>&#49;</EventID>"),
             ("<EventID>10</EventID>", "<EventID> 10</EventID>"),
-            ("<EventID>10</EventID>", "<EventID Qualifiers=''>10</EventID>"),
             ("<EventID>10</EventID>", "<e:EventID>10</e:EventID>"),
             ("<Computer>", "<!--<EventID>1</EventID>--><Computer>"),
             (
@@ -295,6 +302,22 @@ mod tests {
         let parsed = crate::ingest::json::parse_record(record.as_bytes()).map(|parsed| parsed.events);
         assert_agrees(verdict, parsed, record);
         verdict
+    }
+
+    #[test]
+    fn xml_plain_events_are_read_as_the_parser_reads_them() {
+        // The one-pass scan reads an EventID with attributes (as EVTX renders Qualifiers)
+        // and a Provider with attributes in any order, as the parser does.
+        for (from, to) in [
+            ("<EventID>10</EventID>", "<EventID Qualifiers=''>10</EventID>"),
+            (
+                "<Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385F}'/>",
+                "<Provider Guid='{5770385F}' Name=\"Microsoft-Windows-Sysmon\"/>",
+            ),
+        ] {
+            let event = XML.replace(from, to);
+            assert_eq!(xml_verdict(&event), Verdict::CountOnly(10), "{to}");
+        }
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl TextIngest {
                         Ok(valid) if prefilter && let Verdict::CountOnly(event_id) = prefilter::xml_event(valid) => {
                             stats.count_sysmon(event_id)
                         }
-                        Ok(text) => match xml::parse::parse_event(text) {
+                        Ok(text) => match xml::read_event(text) {
                             Ok(event) => accept(stats, event, line, on_event),
                             Err(reason) => stats.skip(line, reason),
                         },

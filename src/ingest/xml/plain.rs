@@ -1,5 +1,5 @@
-//! A one-pass check that an event is written in plain XML: the subset the
-//! prefilter can trust without running the parser.
+//! A one-pass scan of an event written in plain XML: the subset the prefilter and the
+//! extractor can trust without running the parser.
 //!
 //! [`parses_cleanly`](super::parse::parses_cleanly) runs quick-xml's reader over an
 //! event to prove it would parse without error or repair; on generated logs that proof
@@ -8,9 +8,10 @@
 //! accepts exactly that — ASCII names without prefixes, `name='value'` attributes
 //! separated by blanks and never repeated, no `<!`/`<?` markup, no character
 //! references, end tags naming their start tag, one root that ends the text — so
-//! whatever it accepts quick-xml reads cleanly, and it answers the same [`Clean`]
-//! facts. Anything else goes to `parses_cleanly`: this check may refuse more than it
-//! must, never less.
+//! whatever it accepts quick-xml reads cleanly. It hands each tag to a [`Visit`]or:
+//! [`plain_event`] answers the prefilter's questions in the same pass, and
+//! [`super::extract`] builds the event the parser would. Anything else goes to the
+//! parser: this scan may refuse more than it must, never less.
 
 use super::parse::Clean;
 
@@ -18,13 +19,51 @@ use super::parse::Clean;
 const MAX_DEPTH: usize = 32;
 /// How many attributes one tag may carry here.
 const MAX_ATTRIBUTES: usize = 4;
+const SYSMON: &[u8] = b"Microsoft-Windows-Sysmon";
 
-/// What [`parses_cleanly`](super::parse::parses_cleanly) would answer, when `text`
-/// is plain XML; `None` when it is not (then ask the parser).
-pub fn plain_event(text: &[u8]) -> Option<Clean> {
+/// One start tag (or empty-element tag).
+pub struct Tag<'a> {
+    pub name: &'a [u8],
+    /// `<name/>`: no content, no end tag.
+    pub empty: bool,
+    /// Attribute names and raw values (between the quotes, entities unresolved).
+    attributes: [(&'a [u8], &'a [u8]); MAX_ATTRIBUTES],
+    count: usize,
+    /// Just past the closing `>`.
+    end: usize,
+}
+
+impl<'a> Tag<'a> {
+    /// True when an attribute name has a namespace prefix (`xmlns:x`).
+    pub fn has_prefixed_attribute(&self) -> bool {
+        self.attributes[..self.count]
+            .iter()
+            .any(|(name, _)| name.contains(&b':'))
+    }
+
+    /// The raw value of the attribute `key`.
+    pub fn attribute(&self, key: &[u8]) -> Option<&'a [u8]> {
+        self.attributes[..self.count]
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| *value)
+    }
+}
+
+/// What the scan hands on. `ancestors` are the names of the open elements, the root first.
+pub trait Visit<'a> {
+    /// A start tag; `None` stops the scan (the visitor cannot take this event).
+    fn start(&mut self, ancestors: &[&'a [u8]], tag: &Tag<'a>) -> Option<()>;
+    /// The end of a non-empty element: its name and its raw content (entities unresolved).
+    fn end(&mut self, ancestors: &[&'a [u8]], name: &'a [u8], content: &'a [u8]) -> Option<()>;
+}
+
+/// Scans `text` as one plain XML element, handing each tag to `visit`; `None` when it
+/// is not plain XML or the visitor stopped.
+pub fn scan<'a>(text: &'a [u8], visit: &mut impl Visit<'a>) -> Option<()> {
     let mut open: [&[u8]; MAX_DEPTH] = [b""; MAX_DEPTH];
+    let mut content_from = [0usize; MAX_DEPTH];
     let mut depth = 0;
-    let mut seen = Clean::default();
     let mut at = 0;
     loop {
         // Text (only at depth ≥ 1): plain bytes and predefined entities up to the next tag.
@@ -36,110 +75,152 @@ pub fn plain_event(text: &[u8]) -> Option<Clean> {
             at = entity_end(text, next)?;
             continue;
         }
-        let tag = Tag::read(text, next)?;
-        match tag.kind {
-            Kind::End => {
-                if depth == 0 || open[depth - 1] != tag.name {
-                    return None;
-                }
-                depth -= 1;
-                if depth == 0 {
-                    return (tag.end == text.len()).then_some(seen);
-                }
+        if text.get(next + 1) == Some(&b'/') {
+            // An end tag: `</name>` naming the element it closes, nothing else.
+            let name = *open[..depth].last()?;
+            let after = next + 2 + name.len();
+            if text.get(next + 2..after) != Some(name) || text.get(after) != Some(&b'>') {
+                return None;
             }
-            Kind::Start | Kind::Empty => {
-                // The parser reads EventID and Provider only as children of the root's System.
-                if depth == 2 && open[1] == b"System" {
-                    match tag.name {
-                        b"EventID" if tag.kind == Kind::Start => seen.system_event_id = true,
-                        b"Provider" if tag.has_name_attribute => seen.system_provider = true,
-                        _ => {}
-                    }
-                }
-                if tag.kind == Kind::Start {
-                    if depth == MAX_DEPTH {
-                        return None;
-                    }
-                    open[depth] = tag.name;
-                    depth += 1;
-                } else if depth == 0 {
-                    return None; // an empty root: not an event
-                }
+            depth -= 1;
+            visit.end(&open[..depth], name, &text[content_from[depth]..next])?;
+            if depth == 0 {
+                return (after + 1 == text.len()).then_some(());
             }
+            at = after + 1;
+            continue;
+        }
+        let tag = read_tag(text, next)?;
+        visit.start(&open[..depth], &tag)?;
+        if !tag.empty {
+            if depth == MAX_DEPTH {
+                return None;
+            }
+            open[depth] = tag.name;
+            content_from[depth] = tag.end;
+            depth += 1;
+        } else if depth == 0 {
+            return None; // an empty root: not an event
         }
         at = tag.end;
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Start,
-    Empty,
-    End,
+/// What the prefilter learns from a plain event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// What [`parses_cleanly`](super::parse::parses_cleanly) answers for it.
+    pub clean: Clean,
+    /// The EventID, when the root's System holds one EventID element of plain digits.
+    pub event_id: Option<u32>,
+    /// True when the root's System holds one Provider element, named exactly
+    /// `Microsoft-Windows-Sysmon`.
+    pub sysmon: bool,
 }
 
-/// One tag at `text[start] == b'<'`.
-struct Tag<'a> {
-    kind: Kind,
-    name: &'a [u8],
-    /// An attribute named `Name` (what the parser reads from Provider).
-    has_name_attribute: bool,
-    /// Just past the closing `>`.
-    end: usize,
+/// The facts the prefilter needs, when `text` is plain XML; `None` when it is not
+/// (then ask the parser).
+pub fn plain_event(text: &[u8]) -> Option<Facts> {
+    let mut facts = FactsVisitor::default();
+    scan(text, &mut facts)?;
+    let FactsVisitor {
+        clean,
+        event_ids,
+        providers,
+        event_id,
+        sysmon,
+    } = facts;
+    Some(Facts {
+        clean,
+        event_id: event_id.filter(|_| event_ids == 1),
+        sysmon: sysmon && providers == 1,
+    })
 }
 
-impl<'a> Tag<'a> {
-    fn read(text: &'a [u8], start: usize) -> Option<Self> {
-        let mut at = start + 1;
-        let closing = text.get(at) == Some(&b'/');
-        if closing {
-            at += 1;
-        }
-        let name = name(text, at, false)?;
-        at += name.len();
-        if closing {
-            // An end tag: `</name>`, nothing else.
-            return (text.get(at) == Some(&b'>')).then_some(Tag {
-                kind: Kind::End,
-                name,
-                has_name_attribute: false,
-                end: at + 1,
-            });
-        }
-        let mut attributes: [&[u8]; MAX_ATTRIBUTES] = [b""; MAX_ATTRIBUTES];
-        let mut count = 0;
-        loop {
-            let blanks = text[at..].iter().take_while(|b| is_blank(**b)).count();
-            at += blanks;
-            match text.get(at)? {
-                b'>' => return Some(Tag::start(Kind::Start, name, &attributes[..count], at + 1)),
-                b'/' if text.get(at + 1) == Some(&b'>') => {
-                    return Some(Tag::start(Kind::Empty, name, &attributes[..count], at + 2));
+#[derive(Default)]
+struct FactsVisitor {
+    clean: Clean,
+    event_ids: u32,
+    providers: u32,
+    event_id: Option<u32>,
+    sysmon: bool,
+}
+
+/// True for the children of the root's System element, where the parser reads System fields.
+fn in_system(ancestors: &[&[u8]]) -> bool {
+    ancestors.len() == 2 && ancestors[1] == b"System"
+}
+
+impl<'a> Visit<'a> for FactsVisitor {
+    fn start(&mut self, ancestors: &[&'a [u8]], tag: &Tag<'a>) -> Option<()> {
+        if in_system(ancestors) {
+            match tag.name {
+                b"EventID" if !tag.empty => self.clean.system_event_id = true,
+                b"Provider" => {
+                    let name = tag.attribute(b"Name");
+                    self.clean.system_provider |= name.is_some();
+                    self.providers += 1;
+                    self.sysmon = name == Some(SYSMON);
                 }
-                _ if blanks == 0 || count == MAX_ATTRIBUTES => return None,
                 _ => {}
             }
-            let key = self::name(text, at, true)?;
-            if attributes[..count].contains(&key) {
-                return None;
-            }
-            attributes[count] = key;
-            count += 1;
-            at += key.len();
-            if text.get(at) != Some(&b'=') {
-                return None;
-            }
-            at = quoted_value_end(text, at + 1)?;
         }
+        Some(())
     }
 
-    fn start(kind: Kind, name: &'a [u8], attributes: &[&[u8]], end: usize) -> Self {
-        Tag {
-            kind,
-            name,
-            has_name_attribute: attributes.contains(&&b"Name"[..]),
-            end,
+    fn end(&mut self, ancestors: &[&'a [u8]], name: &'a [u8], content: &'a [u8]) -> Option<()> {
+        if name == b"EventID" && in_system(ancestors) {
+            self.event_ids += 1;
+            self.event_id = digits(content);
         }
+        Some(())
+    }
+}
+
+/// 1–9 ASCII digits, nothing else: their value.
+fn digits(text: &[u8]) -> Option<u32> {
+    if text.is_empty() || text.len() > 9 || !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(text.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
+}
+
+/// The start tag at `text[start] == b'<'`.
+fn read_tag(text: &[u8], start: usize) -> Option<Tag<'_>> {
+    let name = name(text, start + 1, false)?;
+    let mut at = start + 1 + name.len();
+    let mut tag = Tag {
+        name,
+        empty: false,
+        attributes: [(b"", b""); MAX_ATTRIBUTES],
+        count: 0,
+        end: 0,
+    };
+    loop {
+        let blanks = text[at..].iter().take_while(|b| is_blank(**b)).count();
+        at += blanks;
+        match text.get(at)? {
+            b'>' => {}
+            b'/' if text.get(at + 1) == Some(&b'>') => tag.empty = true,
+            _ if blanks == 0 || tag.count == MAX_ATTRIBUTES => return None,
+            _ => {
+                let key = self::name(text, at, true)?;
+                if tag.attributes[..tag.count].iter().any(|(name, _)| *name == key) {
+                    return None;
+                }
+                at += key.len();
+                if text.get(at) != Some(&b'=') {
+                    return None;
+                }
+                let value_end = quoted_value_end(text, at + 1)?;
+                tag.attributes[tag.count] = (key, &text[at + 2..value_end - 1]);
+                tag.count += 1;
+                at = value_end;
+                continue;
+            }
+        }
+        tag.end = at + if tag.empty { 2 } else { 1 };
+        return Some(tag);
     }
 }
 
@@ -170,15 +251,15 @@ fn name(text: &[u8], at: usize, attribute: bool) -> Option<&[u8]> {
 /// predefined entity.
 fn quoted_value_end(text: &[u8], at: usize) -> Option<usize> {
     let quote = *text.get(at).filter(|&&q| q == b'\'' || q == b'"')?;
-    let mut at = at + 1;
-    loop {
-        match *text.get(at)? {
-            byte if byte == quote => return Some(at + 1),
-            b'&' => at = entity_end(text, at)?,
-            b'<' | b'>' => return None,
-            _ => at += 1,
+    let end = at + 1 + memchr::memchr(quote, &text[at + 1..])?;
+    let mut from = at + 1;
+    while let Some(found) = memchr::memchr3(b'<', b'>', b'&', &text[from..end]) {
+        if text[from + found] != b'&' {
+            return None;
         }
+        from = entity_end(text, from + found)?;
     }
+    Some(end + 1)
 }
 
 /// The next `<` or `&` at or after `at`. Most runs of text in an event are a few bytes,
@@ -220,11 +301,39 @@ mod tests {
 
     /// Whatever the scan accepts, the parser reads cleanly and sees the same.
     fn check(text: &str) -> Option<Clean> {
-        let plain = plain_event(text.as_bytes());
+        let plain = plain_event(text.as_bytes()).map(|facts| facts.clean);
         if let Some(seen) = plain {
             assert_eq!(parses_cleanly(text), Some(seen), "{text}");
         }
         plain
+    }
+
+    #[test]
+    fn the_prefilters_facts_come_from_the_roots_system_only() {
+        let facts = plain_event(EVENT.as_bytes()).expect("plain");
+        assert_eq!((facts.event_id, facts.sysmon), (Some(10), true));
+        for (from, to) in [
+            ("<EventID>10</EventID>", "<EventID>10</EventID><EventID>11</EventID>"),
+            ("<EventID>10</EventID>", "<EventID> 10</EventID>"),
+            ("<EventID>10</EventID>", "<EventID>1234567890</EventID>"),
+            ("<EventID>10</EventID>", "<EventID></EventID>"),
+        ] {
+            let facts = plain_event(EVENT.replace(from, to).as_bytes()).expect("plain");
+            assert_eq!(facts.event_id, None, "{to}");
+        }
+        for (from, to) in [
+            ("Name='Microsoft-Windows-Sysmon'", "Name='microsoft-windows-sysmon'"),
+            (
+                "<Correlation/>",
+                "<Correlation/><Provider Name='Microsoft-Windows-Sysmon'/>",
+            ),
+            ("<System>", "<W><Provider Name='Microsoft-Windows-Sysmon'/></W><System>"),
+        ] {
+            let text = EVENT.replace(from, to);
+            let facts = plain_event(text.as_bytes()).expect("plain");
+            let sysmon_outside_system = to.starts_with("<W>");
+            assert_eq!(facts.sysmon, sysmon_outside_system, "{to}");
+        }
     }
 
     #[test]
