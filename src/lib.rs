@@ -76,8 +76,9 @@ impl Analyzer {
         }
     }
 
-    /// Parses every event in full instead of counting those no detection reads; the
-    /// report is the same, only slower ([`ingest::prefilter`]).
+    /// Parses every event in full with the parser, instead of counting those no
+    /// detection reads and building plain XML events in one pass; the report is the
+    /// same, only slower ([`ingest::prefilter`], [`ingest::xml::extract`]).
     pub fn without_prefilter(mut self) -> Self {
         self.parse_everything = true;
         self

@@ -1,5 +1,5 @@
-//! The input of `stream`, read four ways (whole or in its chunks, prefilter on or off):
-//! every reading must give the same report.
+//! The input of `stream`, read five ways (whole or in its chunks, prefilter on or off,
+//! and cut into parts read on two threads): every reading must give the same report.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

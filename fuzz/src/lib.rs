@@ -1,7 +1,7 @@
 //! What the fuzz targets share: how an input's leading bytes choose a file name,
 //! containers and chunk splits, and how reports are made from them through the
-//! library's public streaming API only (`Analyzer::new`, `without_prefilter`,
-//! `begin_file`, `feed`, `end_file`, `finish`).
+//! library's public API only (`Analyzer::new`, `without_prefilter`, `begin_file`,
+//! `feed`, `end_file`, `finish`, and `read_file` for parts read on two threads).
 //!
 //! Each target's input is: selector byte(s), a [`Chunking`], then the payload.
 //! `fuzz/seed.sh` writes seeds in this layout.
@@ -183,4 +183,24 @@ pub fn assert_one_report(file: &File, chunking: &Chunking) {
             );
         }
     }
+    // Cut into parts about as long as the first chunk, read on two threads.
+    let part_bytes = chunking.sizes.first().map_or(64, |&size| size.max(16)) as u64;
+    let in_parts = report_in_parts(file, part_bytes);
+    if let Some(difference) = difference::first(&reference, &in_parts) {
+        panic!(
+            "{} ({} bytes): read in parts of {part_bytes} bytes on two threads, it gives another report: {difference}",
+            file.name,
+            file.bytes.len(),
+        );
+    }
+}
+
+/// Analyzes one file with `Analyzer::read_file` on two threads, in parts of about `part_bytes`.
+pub fn report_in_parts(file: &File, part_bytes: u64) -> Value {
+    let mut analyzer = Analyzer::new();
+    analyzer
+        .read_file(&file.name, &file.bytes.as_slice(), 2, part_bytes)
+        .expect("bytes in memory read");
+    analyzer.end_file();
+    serde_json::to_value(analyzer.finish()).expect("a report serializes")
 }

@@ -26,7 +26,9 @@ enum Reader {
 pub struct TextIngest {
     decoder: TextDecoder,
     reader: Reader,
-    /// Whether events the detections never read are counted without parsing.
+    /// Whether events the detections never read are counted without parsing, and plain
+    /// XML events built in one pass; without it every event goes through the parser
+    /// (the reference the fast paths are tested against).
     prefilter: bool,
     pub stats: IngestStats,
 }
@@ -164,7 +166,11 @@ impl TextIngest {
                         Ok(valid) if prefilter && let Verdict::CountOnly(event_id) = prefilter::xml_event(valid) => {
                             stats.count_sysmon(event_id)
                         }
-                        Ok(text) => match xml::read_event(text) {
+                        Ok(text) => match if prefilter {
+                            xml::read_event(text)
+                        } else {
+                            xml::parse::parse_event(text)
+                        } {
                             Ok(event) => accept(stats, event, line, on_event),
                             Err(reason) => stats.skip(line, reason),
                         },
