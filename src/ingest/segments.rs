@@ -21,7 +21,7 @@ use std::sync::{Condvar, Mutex, PoisonError, mpsc};
 pub const PART_BYTES: u64 = 32 << 20;
 /// Parts are read in blocks of this size.
 pub const BLOCK_BYTES: usize = 256 << 10;
-/// How far past each cut point a line starting a record is looked for.
+/// How far past each cut point a line starting a record is looked for (at most a part).
 const CUT_WINDOW: usize = 64 << 10;
 /// How many parts, per thread, may be read ahead of the one being taken back.
 const LOOKAHEAD_PER_THREAD: usize = 2;
@@ -52,11 +52,12 @@ pub fn cuts(source: &dyn Source, part_bytes: u64) -> io::Result<Vec<u64>> {
     let size = source.size();
     let part_bytes = part_bytes.max(1);
     let mut cuts = Vec::new();
-    let mut window = vec![0; CUT_WINDOW];
+    let window_bytes = CUT_WINDOW.min(usize::try_from(part_bytes).unwrap_or(CUT_WINDOW));
+    let mut window = vec![0; window_bytes];
     let mut at = part_bytes;
     while at + part_bytes / 2 < size {
         let mut filled = 0;
-        read_range(source, at..(at + CUT_WINDOW as u64).min(size), &mut |block| {
+        read_range(source, at..(at + window_bytes as u64).min(size), &mut |block| {
             window[filled..filled + block.len()].copy_from_slice(block);
             filled += block.len();
         })?;
@@ -197,9 +198,7 @@ pub fn read_rest(
                 taken_back.1.notify_all();
                 let mut reader = part.reader;
                 let mut shifted = |event, line| on_event(event, line + lines_before);
-                let read_on = read_range(source, range.end..size, &mut |block| {
-                    reader.feed(block, &mut shifted)
-                });
+                let read_on = read_range(source, range.end..size, &mut |block| reader.feed(block, &mut shifted));
                 outcome = read_on.map(|()| index + 1);
                 reader.finish(&mut shifted);
                 first.absorb(reader, lines_before);
