@@ -412,6 +412,53 @@ mod tests {
         );
     }
 
+    /// A record just over the size limit is skipped with the same reason, and the record
+    /// after it read, whether it arrives whole or in chunks (that split it anywhere).
+    #[test]
+    fn oversized_records_are_reported_the_same_whatever_the_chunking() {
+        let filler = "x".repeat(MAX_RECORD_BYTES);
+        let json = "{\"EventID\":3,\"SourceName\":\"Microsoft-Windows-Sysmon\"}";
+        let inputs = [
+            (
+                format!("{SYSMON}\n<Event><Data>{filler}</Data></Event>\n{SYSMON}\n"),
+                "event larger than 8 MiB skipped",
+            ),
+            (
+                format!("{SYSMON}\n<Event><Data>{filler}</Data>\n{SYSMON}\n"),
+                "truncated event: a new <Event> starts before this one's </Event>",
+            ),
+            (
+                format!("{SYSMON}\n{SYSMON}\n<Event><Data>{filler}</Data>"),
+                "truncated event: the file ends before </Event>",
+            ),
+            (
+                format!("{json}\n{{\"a\":\"{filler}\"}}\n{json}\n"),
+                "JSON record larger than 8 MiB skipped",
+            ),
+            (
+                format!("{json}\n{{\"a\":\"{filler}\"\n{json}\n"),
+                "JSON record is not closed at the end of its line",
+            ),
+            (
+                format!("{json}\n{json}\n{{\"a\":\"{filler}\""),
+                "truncated JSON record: the file ends inside it",
+            ),
+        ];
+        for (text, reason) in inputs {
+            let (whole, events) = read(text.as_bytes(), usize::MAX);
+            assert_eq!(events.len(), 2, "{reason}");
+            assert_eq!(
+                whole.skipped.iter().map(|s| s.reason.as_str()).collect::<Vec<_>>(),
+                [reason]
+            );
+            for piece in [65536, 1 << 20, 3_000_001] {
+                let (stats, chunked) = read(text.as_bytes(), piece);
+                assert_eq!(stats.skipped, whole.skipped, "{reason}, {piece}-byte chunks");
+                assert_eq!(chunked, events, "{reason}, {piece}-byte chunks");
+            }
+        }
+    }
+
     #[test]
     fn record_markers_before_json() {
         let (stats, events) = read(

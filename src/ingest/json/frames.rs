@@ -9,6 +9,15 @@
 use crate::ingest::lines::LineCounter;
 use crate::ingest::{MAX_RECORD_BYTES, Piece, preview};
 
+const NOT_CLOSED_ON_ITS_LINE: &str = "JSON record is not closed at the end of its line";
+const TRUNCATED_BY_EOF: &str = "truncated JSON record: the file ends inside it";
+
+/// The skip reason of a record larger than [`MAX_RECORD_BYTES`], decided by its size
+/// alone (not by how much of it one chunk held).
+fn too_large() -> String {
+    format!("JSON record larger than {} MiB skipped", MAX_RECORD_BYTES >> 20)
+}
+
 /// A line of text is classified once this long, even without its newline.
 const MAX_NOISE_LINE: usize = 1 << 20;
 
@@ -26,11 +35,14 @@ enum State {
         start: usize,
         reported: bool,
     },
-    /// An oversized record whose bytes are dropped until it closes.
+    /// A record already larger than [`MAX_RECORD_BYTES`], which started on `line`, whose
+    /// bytes are dropped until it closes (or its line ends, in JSON Lines); what is
+    /// reported then is what framing it whole would report.
     Discarding {
         depth: u32,
         in_string: bool,
         escaped: bool,
+        line: u64,
     },
 }
 
@@ -150,6 +162,14 @@ impl JsonFramer {
                     let (next, stop) = scan(&self.buf, self.pos, depth, in_string, escaped, json_lines);
                     self.pos = next.pos;
                     match stop {
+                        Stop::Closed if self.pos - start > MAX_RECORD_BYTES => {
+                            let line = self.lines.line_at(&self.buf, start);
+                            emit(Piece::Skipped {
+                                line,
+                                reason: too_large(),
+                            });
+                            self.state = State::Between;
+                        }
                         Stop::Closed => {
                             let text = &self.buf[start..self.pos];
                             let line = self.lines.line_at(&self.buf, start);
@@ -166,20 +186,16 @@ impl JsonFramer {
                             let line = self.lines.line_at(&self.buf, start);
                             emit(Piece::Skipped {
                                 line,
-                                reason: "JSON record is not closed at the end of its line".into(),
+                                reason: NOT_CLOSED_ON_ITS_LINE.into(),
                             });
                             self.state = State::Between;
                         }
                         Stop::NeedMore if len - start > MAX_RECORD_BYTES => {
-                            let line = self.lines.line_at(&self.buf, start);
-                            emit(Piece::Skipped {
-                                line,
-                                reason: format!("JSON record larger than {} MiB skipped", MAX_RECORD_BYTES >> 20),
-                            });
                             self.state = State::Discarding {
                                 depth: next.depth,
                                 in_string: next.in_string,
                                 escaped: next.escaped,
+                                line: self.lines.line_at(&self.buf, start),
                             };
                         }
                         Stop::NeedMore => {
@@ -196,17 +212,26 @@ impl JsonFramer {
                     depth,
                     in_string,
                     escaped,
+                    line,
                 } => {
-                    let (next, stop) = scan(&self.buf, self.pos, depth, in_string, escaped, false);
+                    let json_lines = self.json_lines == Some(true);
+                    let (next, stop) = scan(&self.buf, self.pos, depth, in_string, escaped, json_lines);
                     self.pos = next.pos;
-                    self.state = match stop {
-                        Stop::NeedMore => State::Discarding {
-                            depth: next.depth,
-                            in_string: next.in_string,
-                            escaped: next.escaped,
-                        },
-                        _ => State::Between,
+                    let reason = match stop {
+                        Stop::NeedMore => {
+                            self.state = State::Discarding {
+                                depth: next.depth,
+                                in_string: next.in_string,
+                                escaped: next.escaped,
+                                line,
+                            };
+                            continue;
+                        }
+                        Stop::Closed => too_large(),
+                        Stop::LineEnded => NOT_CLOSED_ON_ITS_LINE.into(),
                     };
+                    emit(Piece::Skipped { line, reason });
+                    self.state = State::Between;
                 }
             }
         }
@@ -216,9 +241,13 @@ impl JsonFramer {
                     let line = self.lines.line_at(&self.buf, start);
                     emit(Piece::Skipped {
                         line,
-                        reason: "truncated JSON record: the file ends inside it".into(),
+                        reason: TRUNCATED_BY_EOF.into(),
                     });
                 }
+                State::Discarding { line, .. } => emit(Piece::Skipped {
+                    line,
+                    reason: TRUNCATED_BY_EOF.into(),
+                }),
                 State::Noise { start, reported: false } => self.report_noise(start, len, emit),
                 _ => {}
             }

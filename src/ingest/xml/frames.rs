@@ -15,6 +15,15 @@ const CLOSE: &[u8] = b"</Event>";
 /// Built once: building a searcher costs more than searching one event.
 static OPEN_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(OPEN));
 static CLOSE_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CLOSE));
+const TRUNCATED_BY_NEXT: &str = "truncated event: a new <Event> starts before this one's </Event>";
+const TRUNCATED_BY_EOF: &str = "truncated event: the file ends before </Event>";
+
+/// The skip reason of an event larger than [`MAX_RECORD_BYTES`], decided by its size
+/// alone (not by how much of it one chunk held).
+fn too_large() -> String {
+    format!("event larger than {} MiB skipped", MAX_RECORD_BYTES >> 20)
+}
+
 /// Between-text is classified line by line; a line longer than this is classified early.
 const MAX_PENDING_TEXT: usize = 1 << 20;
 
@@ -24,8 +33,10 @@ enum State {
     Seeking { from: usize },
     /// Inside an event that started at `start`; no `</Event>` before `scan`.
     InEvent { start: usize, scan: usize },
-    /// Dropping an oversized event up to its `</Event>`.
-    Discarding { scan: usize },
+    /// Dropping an event already larger than [`MAX_RECORD_BYTES`], which started on
+    /// `line`, up to its `</Event>` (or the next `<Event`, or the end); what is reported
+    /// then is what framing it whole would report.
+    Discarding { scan: usize, line: u64 },
 }
 
 /// Splits XML text into event elements.
@@ -131,7 +142,7 @@ impl XmlFramer {
                         let line = self.lines.line_at(&self.buf, start);
                         emit(Piece::Skipped {
                             line,
-                            reason: "truncated event: a new <Event> starts before this one's </Event>".into(),
+                            reason: TRUNCATED_BY_NEXT.into(),
                         });
                         self.text_from = next;
                         self.state = State::InEvent {
@@ -141,6 +152,16 @@ impl XmlFramer {
                         continue;
                     }
                     match close {
+                        Some(at) if at + CLOSE.len() - start > MAX_RECORD_BYTES => {
+                            let end = at + CLOSE.len();
+                            let line = self.lines.line_at(&self.buf, start);
+                            emit(Piece::Skipped {
+                                line,
+                                reason: too_large(),
+                            });
+                            self.text_from = end;
+                            self.state = State::Seeking { from: end };
+                        }
                         Some(at) => {
                             let end = at + CLOSE.len();
                             self.emit_event(start, end, emit);
@@ -151,7 +172,7 @@ impl XmlFramer {
                             let line = self.lines.line_at(&self.buf, start);
                             emit(Piece::Skipped {
                                 line,
-                                reason: "truncated event: the file ends before </Event>".into(),
+                                reason: TRUNCATED_BY_EOF.into(),
                             });
                             self.text_from = len;
                             self.state = State::Seeking { from: len };
@@ -159,13 +180,9 @@ impl XmlFramer {
                         }
                         None if len - start > MAX_RECORD_BYTES => {
                             let line = self.lines.line_at(&self.buf, start);
-                            emit(Piece::Skipped {
-                                line,
-                                reason: format!("event larger than {} MiB skipped", MAX_RECORD_BYTES >> 20),
-                            });
                             let scan = len.saturating_sub(CLOSE.len() - 1);
                             self.text_from = scan;
-                            self.state = State::Discarding { scan };
+                            self.state = State::Discarding { scan, line };
                             break;
                         }
                         None => {
@@ -175,25 +192,38 @@ impl XmlFramer {
                         }
                     }
                 }
-                State::Discarding { scan } => match CLOSE_FINDER.find(&self.buf[scan..]).map(|at| scan + at) {
+                State::Discarding { scan, line } => match CLOSE_FINDER.find(&self.buf[scan..]).map(|at| scan + at) {
                     // An oversized event left unclosed: the next event starts before any </Event>.
                     close if let Some(next) = self.next_open_in(scan, close.unwrap_or(len)) => {
+                        emit(Piece::Skipped {
+                            line,
+                            reason: TRUNCATED_BY_NEXT.into(),
+                        });
                         self.text_from = next;
                         self.state = State::Seeking { from: next };
                     }
                     Some(at) => {
+                        emit(Piece::Skipped {
+                            line,
+                            reason: too_large(),
+                        });
                         let end = at + CLOSE.len();
                         self.text_from = end;
                         self.state = State::Seeking { from: end };
                     }
+                    None if at_eof => {
+                        emit(Piece::Skipped {
+                            line,
+                            reason: TRUNCATED_BY_EOF.into(),
+                        });
+                        self.text_from = len;
+                        self.state = State::Seeking { from: len };
+                        break;
+                    }
                     None => {
                         let scan = len.saturating_sub(CLOSE.len() - 1);
-                        self.text_from = if at_eof { len } else { scan };
-                        self.state = if at_eof {
-                            State::Seeking { from: len }
-                        } else {
-                            State::Discarding { scan }
-                        };
+                        self.text_from = scan;
+                        self.state = State::Discarding { scan, line };
                         break;
                     }
                 },
@@ -292,7 +322,7 @@ impl XmlFramer {
         let keep_from = match self.state {
             State::Seeking { from } => from.min(self.text_from),
             State::InEvent { start, .. } => start.min(self.text_from),
-            State::Discarding { scan } => scan.min(self.text_from),
+            State::Discarding { scan, .. } => scan.min(self.text_from),
         };
         if keep_from == 0 {
             return;
@@ -306,7 +336,10 @@ impl XmlFramer {
                 start: start - keep_from,
                 scan: scan - keep_from,
             },
-            State::Discarding { scan } => State::Discarding { scan: scan - keep_from },
+            State::Discarding { scan, line } => State::Discarding {
+                scan: scan - keep_from,
+                line,
+            },
         };
     }
 }
