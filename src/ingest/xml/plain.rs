@@ -63,6 +63,14 @@ pub trait Visit<'a> {
 pub fn scan<'a>(text: &'a [u8], visit: &mut impl Visit<'a>) -> Option<()> {
     let mut open: [&[u8]; MAX_DEPTH] = [b""; MAX_DEPTH];
     let mut content_from = [0usize; MAX_DEPTH];
+    // One tag, read into again and again (returning one by value copied it every time).
+    let mut tag = Tag {
+        name: b"",
+        empty: false,
+        attributes: [(b"", b""); MAX_ATTRIBUTES],
+        count: 0,
+        end: 0,
+    };
     let mut depth = 0;
     let mut at = 0;
     loop {
@@ -90,7 +98,7 @@ pub fn scan<'a>(text: &'a [u8], visit: &mut impl Visit<'a>) -> Option<()> {
             at = after + 1;
             continue;
         }
-        let tag = read_tag(text, next)?;
+        read_tag(text, next, &mut tag)?;
         visit.start(&open[..depth], &tag)?;
         if !tag.empty {
             if depth == MAX_DEPTH {
@@ -185,17 +193,13 @@ fn digits(text: &[u8]) -> Option<u32> {
     Some(text.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
 }
 
-/// The start tag at `text[start] == b'<'`.
-fn read_tag(text: &[u8], start: usize) -> Option<Tag<'_>> {
+/// Reads the start tag at `text[start] == b'<'` into `tag`.
+fn read_tag<'a>(text: &'a [u8], start: usize, tag: &mut Tag<'a>) -> Option<()> {
     let name = name(text, start + 1, false)?;
     let mut at = start + 1 + name.len();
-    let mut tag = Tag {
-        name,
-        empty: false,
-        attributes: [(b"", b""); MAX_ATTRIBUTES],
-        count: 0,
-        end: 0,
-    };
+    tag.name = name;
+    tag.empty = false;
+    tag.count = 0;
     loop {
         let blanks = text[at..].iter().take_while(|b| is_blank(**b)).count();
         at += blanks;
@@ -220,7 +224,7 @@ fn read_tag(text: &[u8], start: usize) -> Option<Tag<'_>> {
             }
         }
         tag.end = at + if tag.empty { 2 } else { 1 };
-        return Some(tag);
+        return Some(());
     }
 }
 
