@@ -169,4 +169,10 @@ for file in "$datasets"/*/*.evtx; do
   ours=$(sed -nE 's/.* in ([0-9.]+) s.*/\1/p' "$bench/stderr")
   python3 -c 'import sys; name, size, dump, ours = sys.argv[1], int(sys.argv[2]) * 20 / 1e6, int(sys.argv[3]) / 1e9, float(sys.argv[4]); print(f"{name}: {size:.1f} MB; evtx_dump -t 1 -o xml {dump:.3f} s = {size / dump:.0f} MB/s; sysmon-lens {ours:.3f} s = {size / ours:.0f} MB/s; ratio {dump / ours:.2f} (goal ≥ 1.0)")' \
     "$(basename "$file")" "$bytes" "$dump_ns" "$ours"
+  if $threads_supported; then
+    # The same 20 files on every core, a file to a thread.
+    best_of 1 "" scan --timing --format json "${twenty[@]}"
+    ours=$(sed -nE 's/.* in ([0-9.]+) s.*/\1/p' "$bench/stderr")
+    calc "printf \"  on every core (a file to a thread): %.3f s = %.0f MB/s\n\", $ours, $bytes * 20 / 1e6 / $ours"
+  fi
 done

@@ -131,6 +131,43 @@ impl Analyzer {
                 },
             )
         });
+        self.add_members(members, coverage);
+    }
+
+    /// Reads whole files (each opened by `open`) on `threads` threads, a file to a thread,
+    /// taken back in order: the report is the one reading them one after another gives.
+    /// `failed` hears of each file that could not be opened (it is left out) or read to
+    /// its end (what was read is kept).
+    pub fn read_files<'a>(
+        &mut self,
+        names: &[String],
+        open: &(dyn Fn(usize) -> std::io::Result<Box<dyn Source + 'a>> + Sync),
+        threads: usize,
+        failed: &mut dyn FnMut(usize, &segments::Failure),
+    ) {
+        self.end_file();
+        segments::read_whole_files(names, open, !self.parse_everything, threads, &mut |index, file| {
+            if let Some(failure) = &file.failure {
+                failed(index, failure);
+            }
+            if let Some(segments::Failure::Open(_)) = file.failure {
+                return;
+            }
+            let first = self.files.len();
+            let mut coverage = Vec::new();
+            for (event, member, line) in file.events {
+                let origin = Origin {
+                    file: first + member,
+                    line,
+                };
+                self.observe(&mut coverage, member, event, origin);
+            }
+            self.add_members(file.members, coverage);
+        });
+    }
+
+    /// Adds the report of each member of a file read to its end.
+    fn add_members(&mut self, members: Vec<ingest::Member>, mut coverage: Vec<Coverage>) {
         coverage.resize_with(members.len(), Coverage::default);
         self.records_done += members.iter().map(|member| member.stats.records()).sum::<u64>();
         for (member, coverage) in members.into_iter().zip(coverage) {

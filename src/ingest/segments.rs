@@ -8,9 +8,13 @@
 //! first reader. A cut is trusted only when the reader of the part before it ended idle
 //! there ([`TextIngest::is_idle`]); otherwise (a record spanning the cut, text written to
 //! look like a record start) that reader reads on to the end of the file by itself.
+//!
+//! Smaller files are read whole, a file to a thread ([`read_whole_files`]), and taken
+//! back in the order given. Either way the analysis sees every event in the order
+//! reading the files one after another gives.
 
-use super::RawEvent;
 use super::text::TextIngest;
+use super::{Input, Member, RawEvent};
 use std::collections::BTreeMap;
 use std::io;
 use std::ops::Range;
@@ -23,7 +27,7 @@ pub const PART_BYTES: u64 = 32 << 20;
 pub const BLOCK_BYTES: usize = 256 << 10;
 /// How far past each cut point a line starting a record is looked for (at most a part).
 const CUT_WINDOW: usize = 64 << 10;
-/// How many parts, per thread, may be read ahead of the one being taken back.
+/// How many parts or files, per thread, may be read ahead of the one being taken back.
 const LOOKAHEAD_PER_THREAD: usize = 2;
 
 /// Bytes that can be read at any offset from any thread: a file, or bytes in memory.
@@ -134,32 +138,127 @@ pub fn read_rest(
     let parts: Vec<Range<u64>> = cuts.iter().zip(&ends).map(|(&from, &to)| from..to).collect();
     let last = parts.len() - 1;
     let readers: Vec<Mutex<Option<TextIngest>>> = readers.into_iter().map(|r| Mutex::new(Some(r))).collect();
+    let read = |index: usize| {
+        let reader = readers[index].lock().unwrap_or_else(PoisonError::into_inner).take();
+        reader.map(|reader| read_part(reader, source, parts[index].clone(), index == last))
+    };
+    let mut outcome = Ok(0);
+    in_order(parts.len(), threads, &read, &mut |index, part| {
+        let Some(mut part) = part else {
+            return false;
+        };
+        for (event, line) in part.events.drain(..) {
+            on_event(event, line + lines_before);
+        }
+        if let Some(err) = part.error {
+            outcome = Err(err);
+            first.absorb(part.reader, lines_before);
+            return false;
+        }
+        outcome = Ok(index + 1);
+        if !part.idle && index != last {
+            // The cut after this part is not a record boundary for this reader: it reads on.
+            let mut reader = part.reader;
+            let mut shifted = |event, line| on_event(event, line + lines_before);
+            let read_on = read_range(source, parts[index].end..size, &mut |block| {
+                reader.feed(block, &mut shifted)
+            });
+            outcome = read_on.map(|()| index + 1);
+            reader.finish(&mut shifted);
+            first.absorb(reader, lines_before);
+            return false;
+        }
+        first.absorb(part.reader, lines_before);
+        lines_before += part.lines;
+        true
+    });
+    outcome
+}
+
+/// Why a whole file read on a worker was not read to its end.
+pub enum Failure {
+    /// It could not be opened: nothing of it is in the report.
+    Open(io::Error),
+    /// Reading it failed: what was read before is in the report.
+    Read(io::Error),
+}
+
+/// One whole file read on a worker: its members, and the events found in order, each
+/// with its member's index and line.
+pub struct WholeFile {
+    pub members: Vec<Member>,
+    pub events: Vec<(RawEvent, usize, u64)>,
+    pub failure: Option<Failure>,
+}
+
+/// Reads the files `names` (each opened by `open`) on `threads` threads, a file to a
+/// thread, and hands each to `take` in order.
+pub fn read_whole_files<'a>(
+    names: &[String],
+    open: &(dyn Fn(usize) -> io::Result<Box<dyn Source + 'a>> + Sync),
+    prefilter: bool,
+    threads: usize,
+    take: &mut dyn FnMut(usize, WholeFile),
+) {
+    let read = |index: usize| {
+        let source = match open(index) {
+            Ok(source) => source,
+            Err(err) => {
+                return WholeFile {
+                    members: Vec::new(),
+                    events: Vec::new(),
+                    failure: Some(Failure::Open(err)),
+                };
+            }
+        };
+        let mut input = Input::with_prefilter(&names[index], prefilter);
+        let mut events = Vec::new();
+        let mut collect = |event, member, line| events.push((event, member, line));
+        let read = read_range(&*source, 0..source.size(), &mut |block| input.feed(block, &mut collect));
+        let members = input.finish(&mut collect);
+        WholeFile {
+            members,
+            events,
+            failure: read.err().map(Failure::Read),
+        }
+    };
+    in_order(names.len(), threads, &read, &mut |index, file| {
+        take(index, file);
+        true
+    });
+}
+
+/// Runs `work` on 0..count over `threads` threads and hands each result to `take` in
+/// order, with at most [`LOOKAHEAD_PER_THREAD`] results per thread done ahead of the one
+/// taken. `take` returns false to stop: no more work starts.
+fn in_order<T: Send>(
+    count: usize,
+    threads: usize,
+    work: &(dyn Fn(usize) -> T + Sync),
+    take: &mut dyn FnMut(usize, T) -> bool,
+) {
+    let threads = threads.clamp(1, count.max(1));
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let taken_back = (Mutex::new(0usize), Condvar::new());
-    let lookahead = threads.max(1) * LOOKAHEAD_PER_THREAD;
-    let (sender, receiver) = mpsc::channel::<(usize, Part)>();
+    let taken = (Mutex::new(0usize), Condvar::new());
+    let lookahead = threads * LOOKAHEAD_PER_THREAD;
+    let (sender, receiver) = mpsc::channel::<(usize, T)>();
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
+        for _ in 0..threads {
             let sender = sender.clone();
-            let (next, stop, taken_back, readers, parts) = (&next, &stop, &taken_back, &readers, &parts);
+            let (next, stop, taken) = (&next, &stop, &taken);
             scope.spawn(move || {
                 loop {
                     let index = next.fetch_add(1, Ordering::SeqCst);
-                    if index > last {
+                    if index >= count {
                         return;
                     }
-                    let mut done = taken_back.0.lock().unwrap_or_else(PoisonError::into_inner);
+                    let mut done = taken.0.lock().unwrap_or_else(PoisonError::into_inner);
                     while index >= *done + lookahead && !stop.load(Ordering::SeqCst) {
-                        done = taken_back.1.wait(done).unwrap_or_else(PoisonError::into_inner);
+                        done = taken.1.wait(done).unwrap_or_else(PoisonError::into_inner);
                     }
                     drop(done);
-                    let reader = readers[index].lock().unwrap_or_else(PoisonError::into_inner).take();
-                    let Some(reader) = reader.filter(|_| !stop.load(Ordering::SeqCst)) else {
-                        return;
-                    };
-                    let part = read_part(reader, source, parts[index].clone(), index == last);
-                    if sender.send((index, part)).is_err() {
+                    if stop.load(Ordering::SeqCst) || sender.send((index, work(index))).is_err() {
                         return;
                     }
                 }
@@ -167,52 +266,28 @@ pub fn read_rest(
         }
         drop(sender);
         let mut arrived = BTreeMap::new();
-        let mut outcome = Ok(0);
-        for (index, range) in parts.iter().enumerate() {
-            let part = loop {
-                if let Some(part) = arrived.remove(&index) {
-                    break Some(part);
+        for index in 0..count {
+            let result = loop {
+                if let Some(result) = arrived.remove(&index) {
+                    break Some(result);
                 }
                 match receiver.recv() {
-                    Ok((at, part)) => {
-                        arrived.insert(at, part);
+                    Ok((at, result)) => {
+                        arrived.insert(at, result);
                     }
                     Err(_) => break None,
                 }
             };
-            let Some(mut part) = part else {
-                break;
-            };
-            for (event, line) in part.events.drain(..) {
-                on_event(event, line + lines_before);
-            }
-            if let Some(err) = part.error {
-                outcome = Err(err);
-                first.absorb(part.reader, lines_before);
+            let go_on = result.is_some_and(|result| take(index, result));
+            *taken.0.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+            taken.1.notify_all();
+            if !go_on {
                 break;
             }
-            outcome = Ok(index + 1);
-            if !part.idle && index != last {
-                // The cut after this part is not a record boundary for this reader: it reads on.
-                stop.store(true, Ordering::SeqCst);
-                taken_back.1.notify_all();
-                let mut reader = part.reader;
-                let mut shifted = |event, line| on_event(event, line + lines_before);
-                let read_on = read_range(source, range.end..size, &mut |block| reader.feed(block, &mut shifted));
-                outcome = read_on.map(|()| index + 1);
-                reader.finish(&mut shifted);
-                first.absorb(reader, lines_before);
-                break;
-            }
-            first.absorb(part.reader, lines_before);
-            lines_before += part.lines;
-            *taken_back.0.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-            taken_back.1.notify_all();
         }
         stop.store(true, Ordering::SeqCst);
-        taken_back.1.notify_all();
-        outcome
-    })
+        taken.1.notify_all();
+    });
 }
 
 /// Reads one part with its own reader; the last part is read to the end of the file.

@@ -608,3 +608,35 @@ fn every_dataset_read_in_parts_on_two_threads_gives_the_one_thread_report() {
     }
     assert!(parts_on_threads > 100, "{parts_on_threads} parts read on other threads");
 }
+
+#[test]
+fn every_dataset_read_a_file_to_a_thread_gives_the_one_thread_report() {
+    let Some(dir) = datasets_dir() else { return };
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            for file in std::fs::read_dir(&path).expect("dataset subdir") {
+                all.push(file.expect("entry").path());
+            }
+        }
+    }
+    all.sort();
+    let names: Vec<String> = all
+        .iter()
+        .map(|path| path.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    let bytes: Vec<Vec<u8>> = all.iter().map(|path| std::fs::read(path).expect("readable")).collect();
+    let open = |index: usize| -> std::io::Result<Box<dyn sysmon_lens::ingest::segments::Source + '_>> {
+        Ok(Box::new(bytes[index].as_slice()))
+    };
+    let one_by_one = serde_json::to_value(analyze_files(&all, 1 << 20)).expect("serializes");
+    for threads in [2, 3] {
+        let mut analyzer = sysmon_lens::Analyzer::new();
+        analyzer.read_files(&names, &open, threads, &mut |index, _| {
+            panic!("{} failed", names[index])
+        });
+        let report = serde_json::to_value(analyzer.finish()).expect("serializes");
+        pretty_assertions::assert_eq!(report, one_by_one, "{threads} threads");
+    }
+}

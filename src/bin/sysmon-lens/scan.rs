@@ -1,5 +1,6 @@
 //! Reads the paths named on the command line, files and directories walked in name order,
-//! into one analysis; a large plain text log on several threads ([`Analyzer::read_file`]).
+//! into one analysis, on several threads: a large plain text log cut into parts
+//! ([`Analyzer::read_file`]), smaller files a file to a thread ([`Analyzer::read_files`]).
 //!
 //! A path that cannot be opened, listed or read is reported on standard error at once and
 //! the others are still read, as ripgrep does; each such failure makes the exit status 2.
@@ -7,7 +8,7 @@
 use crate::visible::visible;
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
-use sysmon_lens::ingest::segments::{PART_BYTES, Source};
+use sysmon_lens::ingest::segments::{Failure, PART_BYTES, Source};
 use sysmon_lens::{Analyzer, Report};
 
 pub struct Options {
@@ -55,7 +56,13 @@ fn is_from(member: &str, name: &str) -> bool {
 struct ToRead {
     path: PathBuf,
     named: bool,
+    /// Its size when listed: a file this large is read in parts, smaller ones whole.
+    size: u64,
 }
+
+/// Files from this size on are cut into parts ([`Analyzer::read_file`]); smaller ones are
+/// read whole, several at a time ([`Analyzer::read_files`]).
+const PARTS_FROM_BYTES: u64 = 2 * PART_BYTES;
 
 pub fn scan(paths: &[PathBuf], options: Options) -> Result<Scanned> {
     let mut failures = 0;
@@ -75,28 +82,33 @@ pub fn scan(paths: &[PathBuf], options: Options) -> Result<Scanned> {
     if options.parse_everything {
         analyzer = analyzer.without_prefilter();
     }
-    let mut bytes = 0u64;
-    let mut named_files = Vec::new();
-    for ToRead { path, named } in &files {
-        let file = match OnDisk::open(path) {
-            Ok(file) => file,
-            Err(err) => {
-                failures += 1;
-                eprintln!("sysmon-lens: cannot open {}: {err}", shown(path));
-                continue;
-            }
-        };
-        let name = path.display().to_string();
-        if let Err(err) = analyzer.read_file(&name, &file, options.threads, PART_BYTES) {
-            failures += 1;
-            eprintln!("sysmon-lens: cannot read {}: {err}", shown(path));
-        }
-        bytes += file.size;
-        analyzer.end_file();
-        if *named {
-            named_files.push(name);
+    let mut read = Reading {
+        analyzer,
+        failures,
+        bytes: 0,
+        named_files: Vec::new(),
+    };
+    let mut from = 0;
+    while from < files.len() {
+        // A run of files read whole (several at a time), or one file read in parts.
+        let whole = files[from..]
+            .iter()
+            .take_while(|file| options.threads > 1 && file.size < PARTS_FROM_BYTES)
+            .count();
+        if whole > 0 {
+            read.whole_files(&files[from..from + whole], options.threads);
+            from += whole;
+        } else {
+            read.in_parts(&files[from], options.threads);
+            from += 1;
         }
     }
+    let Reading {
+        analyzer,
+        failures,
+        bytes,
+        named_files,
+    } = read;
     let events = analyzer.events_read();
     let report = analyzer.finish();
     if options.timing {
@@ -118,6 +130,68 @@ pub fn scan(paths: &[PathBuf], options: Options) -> Result<Scanned> {
         failures,
         named_files,
     })
+}
+
+/// The analysis as files are read into it, and what the command reports of them.
+struct Reading {
+    analyzer: Analyzer,
+    failures: usize,
+    bytes: u64,
+    named_files: Vec<String>,
+}
+
+impl Reading {
+    /// One file, cut into parts read on `threads` threads when it is a large plain log.
+    fn in_parts(&mut self, file: &ToRead, threads: usize) {
+        let source = match OnDisk::open(&file.path) {
+            Ok(source) => source,
+            Err(err) => return self.failed("open", &file.path, &err),
+        };
+        let name = file.path.display().to_string();
+        if let Err(err) = self.analyzer.read_file(&name, &source, threads, PART_BYTES) {
+            self.failed("read", &file.path, &err);
+        }
+        self.analyzer.end_file();
+        self.bytes += source.size;
+        if file.named {
+            self.named_files.push(name);
+        }
+    }
+
+    /// Files read whole, a file to each of `threads` threads.
+    fn whole_files(&mut self, files: &[ToRead], threads: usize) {
+        let names: Vec<String> = files.iter().map(|file| file.path.display().to_string()).collect();
+        let open = |index: usize| OnDisk::open(&files[index].path).map(|source| Box::new(source) as Box<dyn Source>);
+        let mut unopened = vec![false; files.len()];
+        let mut failures = Vec::new();
+        self.analyzer.read_files(&names, &open, threads, &mut |index, failure| {
+            let (verb, err) = match failure {
+                Failure::Open(err) => {
+                    unopened[index] = true;
+                    ("open", err)
+                }
+                Failure::Read(err) => ("read", err),
+            };
+            failures.push((index, verb, err.to_string()));
+        });
+        for (index, verb, err) in failures {
+            self.failed(verb, &files[index].path, &err);
+        }
+        for ((file, name), unopened) in files.iter().zip(names).zip(unopened) {
+            if !unopened {
+                self.bytes += file.size;
+                if file.named {
+                    self.named_files.push(name);
+                }
+            }
+        }
+    }
+
+    /// Reports a path that could not be opened or read; the exit status will say so.
+    fn failed(&mut self, verb: &str, path: &Path, err: &dyn std::fmt::Display) {
+        self.failures += 1;
+        eprintln!("sysmon-lens: cannot {verb} {}: {err}", shown(path));
+    }
 }
 
 /// A file read at any offset, from any thread (`pread`), as [`Analyzer::read_file`] reads it.
@@ -179,6 +253,7 @@ fn collect_files(path: &Path, named: bool, files: &mut Vec<ToRead>) -> usize {
         files.push(ToRead {
             path: path.to_path_buf(),
             named,
+            size: meta.len(),
         });
         return 0;
     }
