@@ -397,16 +397,7 @@ fn the_only_finding_is_the_sigma_msiexec_embedding_event() {
 #[test]
 fn every_dataset_file_at_once_gives_the_one_finding_and_reads_every_file() {
     let Some(dir) = datasets_dir() else { return };
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            for file in std::fs::read_dir(&path).expect("dataset subdir") {
-                all.push(file.expect("entry").path());
-            }
-        }
-    }
-    all.sort();
+    let all = every_dataset_file(&dir);
     let report = analyze_files(&all, 1 << 20);
     for file in &report.files {
         assert_eq!(file.ingest.error, None, "{}", file.name);
@@ -557,16 +548,7 @@ fn nxlog_process_ids_are_sysmons_not_nxlogs() {
 #[test]
 fn prefilter_on_and_off_give_identical_reports_on_every_dataset() {
     let Some(dir) = datasets_dir() else { return };
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            for file in std::fs::read_dir(&path).expect("dataset subdir") {
-                all.push(file.expect("entry").path());
-            }
-        }
-    }
-    all.sort();
+    let all = every_dataset_file(&dir);
     let counted = serde_json::to_value(analyze_files(&all, 1 << 16)).expect("serializes");
     let parsed =
         serde_json::to_value(crate::support::analyze_files_parsing_everything(&all, 1 << 16)).expect("serializes");
@@ -586,24 +568,17 @@ fn prefilter_on_and_off_give_identical_reports_on_every_dataset() {
 fn every_dataset_read_in_parts_on_two_threads_gives_the_one_thread_report() {
     let Some(dir) = datasets_dir() else { return };
     let mut parts_on_threads = 0;
-    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
-        let path = entry.expect("entry").path();
-        if !path.is_dir() {
-            continue;
-        }
-        for file in std::fs::read_dir(&path).expect("dataset subdir") {
-            let path = file.expect("entry").path();
-            let bytes = std::fs::read(&path).expect("readable");
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
-            let whole = serde_json::to_value(analyze_files(std::slice::from_ref(&path), 1 << 20)).expect("serializes");
-            for part_bytes in [4096, 100_000] {
-                let mut analyzer = sysmon_lens::Analyzer::new();
-                parts_on_threads += analyzer
-                    .read_file(&name, &bytes.as_slice(), 2, part_bytes)
-                    .expect("in memory");
-                let report = serde_json::to_value(analyzer.finish()).expect("serializes");
-                pretty_assertions::assert_eq!(report, whole, "{name} in parts of {part_bytes} bytes");
-            }
+    for path in every_dataset_file(&dir) {
+        let bytes = std::fs::read(&path).expect("readable");
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let whole = serde_json::to_value(analyze_files(std::slice::from_ref(&path), 1 << 20)).expect("serializes");
+        for part_bytes in [4096, 100_000] {
+            let mut analyzer = sysmon_lens::Analyzer::new();
+            parts_on_threads += analyzer
+                .read_file(&name, &bytes.as_slice(), 2, part_bytes)
+                .expect("in memory");
+            let report = serde_json::to_value(analyzer.finish()).expect("serializes");
+            pretty_assertions::assert_eq!(report, whole, "{name} in parts of {part_bytes} bytes");
         }
     }
     assert!(parts_on_threads > 100, "{parts_on_threads} parts read on other threads");
@@ -612,16 +587,7 @@ fn every_dataset_read_in_parts_on_two_threads_gives_the_one_thread_report() {
 #[test]
 fn every_dataset_read_a_file_to_a_thread_gives_the_one_thread_report() {
     let Some(dir) = datasets_dir() else { return };
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("datasets dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            for file in std::fs::read_dir(&path).expect("dataset subdir") {
-                all.push(file.expect("entry").path());
-            }
-        }
-    }
-    all.sort();
+    let all = every_dataset_file(&dir);
     let names: Vec<String> = all
         .iter()
         .map(|path| path.file_name().expect("name").to_string_lossy().into_owned())
@@ -639,4 +605,19 @@ fn every_dataset_read_a_file_to_a_thread_gives_the_one_thread_report() {
         let report = serde_json::to_value(analyzer.finish()).expect("serializes");
         pretty_assertions::assert_eq!(report, one_by_one, "{threads} threads");
     }
+}
+
+/// Every file of every dataset, in path order.
+fn every_dataset_file(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("datasets dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            for file in std::fs::read_dir(&path).expect("dataset subdir") {
+                all.push(file.expect("entry").path());
+            }
+        }
+    }
+    all.sort();
+    all
 }

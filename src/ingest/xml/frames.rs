@@ -153,14 +153,8 @@ impl XmlFramer {
                     }
                     match close {
                         Some(at) if at + CLOSE.len() - start > MAX_RECORD_BYTES => {
-                            let end = at + CLOSE.len();
                             let line = self.lines.line_at(&self.buf, start);
-                            emit(Piece::Skipped {
-                                line,
-                                reason: too_large(),
-                            });
-                            self.text_from = end;
-                            self.state = State::Seeking { from: end };
+                            self.skip_to(at + CLOSE.len(), line, too_large(), emit);
                         }
                         Some(at) => {
                             let end = at + CLOSE.len();
@@ -170,12 +164,7 @@ impl XmlFramer {
                         }
                         None if at_eof => {
                             let line = self.lines.line_at(&self.buf, start);
-                            emit(Piece::Skipped {
-                                line,
-                                reason: TRUNCATED_BY_EOF.into(),
-                            });
-                            self.text_from = len;
-                            self.state = State::Seeking { from: len };
+                            self.skip_to(len, line, TRUNCATED_BY_EOF.into(), emit);
                             break;
                         }
                         None if len - start > MAX_RECORD_BYTES => {
@@ -195,29 +184,11 @@ impl XmlFramer {
                 State::Discarding { scan, line } => match CLOSE_FINDER.find(&self.buf[scan..]).map(|at| scan + at) {
                     // An oversized event left unclosed: the next event starts before any </Event>.
                     close if let Some(next) = self.next_open_in(scan, close.unwrap_or(len)) => {
-                        emit(Piece::Skipped {
-                            line,
-                            reason: TRUNCATED_BY_NEXT.into(),
-                        });
-                        self.text_from = next;
-                        self.state = State::Seeking { from: next };
+                        self.skip_to(next, line, TRUNCATED_BY_NEXT.into(), emit);
                     }
-                    Some(at) => {
-                        emit(Piece::Skipped {
-                            line,
-                            reason: too_large(),
-                        });
-                        let end = at + CLOSE.len();
-                        self.text_from = end;
-                        self.state = State::Seeking { from: end };
-                    }
+                    Some(at) => self.skip_to(at + CLOSE.len(), line, too_large(), emit),
                     None if at_eof => {
-                        emit(Piece::Skipped {
-                            line,
-                            reason: TRUNCATED_BY_EOF.into(),
-                        });
-                        self.text_from = len;
-                        self.state = State::Seeking { from: len };
+                        self.skip_to(len, line, TRUNCATED_BY_EOF.into(), emit);
                         break;
                     }
                     None => {
@@ -230,6 +201,13 @@ impl XmlFramer {
             }
         }
         self.compact();
+    }
+
+    /// Reports the event that started on `line` as skipped and looks for the next from `resume`.
+    fn skip_to(&mut self, resume: usize, line: u64, reason: String, emit: &mut dyn FnMut(Piece<'_>)) {
+        emit(Piece::Skipped { line, reason });
+        self.text_from = resume;
+        self.state = State::Seeking { from: resume };
     }
 
     fn emit_event(&mut self, start: usize, end: usize, emit: &mut dyn FnMut(Piece<'_>)) {
