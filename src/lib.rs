@@ -27,10 +27,11 @@ pub mod report;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-use annotate::process_tree::ProcessTable;
 use detect::Detections;
 use ingest::segments::{self, Source};
 use ingest::{Input, RawEvent};
+use normalize::arena::Arena;
+use normalize::lookup::Lookup;
 use normalize::{Cim, Origin, time};
 pub use report::Report;
 use report::coverage::Coverage;
@@ -45,7 +46,8 @@ pub struct Analyzer {
     files: Vec<FileReport>,
     current: Option<OpenFile>,
     detections: Detections,
-    processes: ProcessTable,
+    /// Every process creation and network connection, for process trees and joins.
+    arena: Arena,
     summary: Summary,
     first: Option<jiff::Timestamp>,
     last: Option<jiff::Timestamp>,
@@ -247,7 +249,9 @@ impl Analyzer {
         self.end_file();
         self.summary.first_time = self.first.map(time::ctime);
         self.summary.last_time = self.last.map(time::ctime);
-        report::build(self.files, self.summary, self.detections.finish(), &self.processes)
+        let lookup = Lookup::new(&mut self.arena);
+        let matches = self.detections.finish(&mut self.arena, &lookup);
+        report::build(self.files, self.summary, matches, &self.arena, &lookup)
     }
 
     fn observe(&mut self, coverage: &mut Vec<Coverage>, member: usize, event: RawEvent, origin: Origin) {
@@ -261,7 +265,7 @@ impl Analyzer {
             coverage.resize_with(member + 1, Coverage::default);
         }
         coverage[member].observe(&cim, time.as_ref());
-        self.processes.observe(&cim, time.as_ref(), origin);
+        let row = self.arena.observe(&cim, time.as_ref(), origin);
         let (host, user) = match &cim {
             Cim::Process(row) => (&row.dest, &row.user),
             Cim::Traffic(row) => (&row.dvc, &row.user),
@@ -275,7 +279,9 @@ impl Analyzer {
         {
             self.summary.users.insert(user.clone());
         }
-        self.detections.observe(&event, &cim, time.as_ref(), origin);
+        let strings = &mut self.arena.strings;
+        self.detections
+            .observe(&event, &cim, time.as_ref(), origin, row, strings);
     }
 }
 

@@ -1,12 +1,16 @@
 //! The process tree around a finding: ancestors, the finding's process, its siblings
 //! and children, and each one's network connections.
 //!
-//! Every process creation and network connection is kept in a compact table while the
-//! input streams (a few short strings each, never the raw event), and trees are built
-//! only for the findings at the end. Parents are found by ParentProcessGuid, or by host,
-//! parent pid and the latest start before the child when GUIDs are absent.
+//! Built at the end from the arena's rows ([`crate::normalize::arena`]), which keep
+//! every process creation and network connection. Parents are found by
+//! ParentProcessGuid, or by host, parent pid and the latest start before the child
+//! when GUIDs are absent; each process's parent is worked out once, in one pass.
 
-use crate::normalize::{Cim, EventTime, Origin, basename};
+use crate::normalize::arena::{Arena, ConnectionEntry, ProcessEntry};
+use crate::normalize::intern::Sym;
+use crate::normalize::lookup::{Key, Lookup};
+use crate::normalize::{Origin, basename};
+use foldhash::fast::FixedState;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -15,38 +19,8 @@ const MAX_ANCESTORS: usize = 6;
 const MAX_SIBLINGS: usize = 12;
 const MAX_CHILDREN: usize = 24;
 const MAX_CONNECTIONS_PER_PROCESS: usize = 8;
-
-/// Strings are boxed (no spare capacity): the table holds one per process creation.
-struct Process {
-    host: Box<str>,
-    guid: Option<Box<str>>,
-    pid: Option<Box<str>>,
-    parent_guid: Option<Box<str>>,
-    parent_pid: Option<Box<str>>,
-    image: Option<Box<str>>,
-    command_line: Option<Box<str>>,
-    user: Option<Box<str>>,
-    time: Option<Timestamp>,
-    origin: Origin,
-}
-
-struct Connection {
-    host: Box<str>,
-    guid: Option<Box<str>>,
-    pid: Option<Box<str>>,
-    time: Option<Timestamp>,
-    dest_ip: Option<Box<str>>,
-    dest_port: Option<Box<str>>,
-    dest_host: Option<Box<str>>,
-    origin: Origin,
-}
-
-/// Processes and connections seen so far, for building trees at the end.
-#[derive(Default)]
-pub struct ProcessTable {
-    processes: Vec<Process>,
-    connections: Vec<Connection>,
-}
+/// No row: a process without a parent in the log.
+const NONE: u32 = u32::MAX;
 
 /// A process in a finding's tree.
 #[derive(Clone, Debug, Serialize)]
@@ -91,146 +65,139 @@ pub struct ProcessTree {
     pub notes: Vec<String>,
 }
 
-fn lower(value: &Option<Box<str>>) -> Option<String> {
-    value.as_deref().map(str::to_ascii_lowercase)
-}
-
-fn text(value: &Option<Box<str>>) -> Option<String> {
-    value.as_deref().map(str::to_string)
-}
-
-impl ProcessTable {
-    pub fn observe(&mut self, cim: &Cim, time: Option<&EventTime>, origin: Origin) {
-        let at = time.map(|t| t.at);
-        let boxed = |value: &Option<String>| value.as_deref().map(Box::from);
-        match cim {
-            Cim::Process(row) => self.processes.push(Process {
-                host: row.dest.as_deref().unwrap_or_default().into(),
-                guid: boxed(&row.process_guid),
-                pid: boxed(&row.process_id),
-                parent_guid: boxed(&row.parent_process_guid),
-                parent_pid: boxed(&row.parent_process_id),
-                image: boxed(&row.process_path),
-                command_line: boxed(&row.process),
-                user: boxed(&row.user),
-                time: at,
-                origin,
-            }),
-            Cim::Traffic(row) => self.connections.push(Connection {
-                host: row.dvc.as_deref().unwrap_or_default().into(),
-                guid: boxed(&row.process_guid),
-                pid: boxed(&row.process_id),
-                time: at,
-                dest_ip: boxed(&row.dest_ip),
-                dest_port: boxed(&row.dest_port),
-                dest_host: boxed(&row.dest.clone().filter(|dest| Some(dest) != row.dest_ip.as_ref())),
-                origin,
-            }),
-            Cim::Other => {}
-        }
-    }
-
-    /// An index for building many trees.
-    pub fn index(&self) -> TreeIndex<'_> {
-        let mut by_guid = HashMap::new();
-        let mut by_pid: HashMap<(String, String), Vec<usize>> = HashMap::new();
-        let mut by_origin = HashMap::new();
-        for (i, p) in self.processes.iter().enumerate() {
-            let host = p.host.to_ascii_lowercase();
-            if let Some(guid) = lower(&p.guid) {
-                by_guid.insert((host.clone(), guid), i);
-            }
-            if let Some(pid) = &p.pid {
-                by_pid.entry((host, pid.to_string())).or_default().push(i);
-            }
-            by_origin.insert(p.origin, i);
-        }
-        let mut connections_by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
-        for (i, c) in self.connections.iter().enumerate() {
-            let host = c.host.to_ascii_lowercase();
-            for id in [lower(&c.guid), text(&c.pid)].into_iter().flatten() {
-                connections_by_key.entry((host.clone(), id)).or_default().push(i);
-            }
-        }
-        let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-        let index = TreeIndex {
-            table: self,
-            by_guid,
-            by_pid,
-            by_origin,
-            connections_by_key,
-            children: HashMap::new(),
-        };
-        for i in 0..self.processes.len() {
-            if let Some(parent) = index.parent_of(i) {
-                children.entry(parent).or_default().push(i);
-            }
-        }
-        TreeIndex { children, ..index }
-    }
-}
-
-/// Lookups over a [`ProcessTable`].
+/// Parents, children and lookups over the arena, for building many trees.
 pub struct TreeIndex<'a> {
-    table: &'a ProcessTable,
-    by_guid: HashMap<(String, String), usize>,
-    by_pid: HashMap<(String, String), Vec<usize>>,
-    by_origin: HashMap<Origin, usize>,
-    /// (host, GUID) and (host, pid) → connections with that key.
-    connections_by_key: HashMap<(String, String), Vec<usize>>,
-    children: HashMap<usize, Vec<usize>>,
+    arena: &'a Arena,
+    lookup: &'a Lookup,
+    /// Each process's parent row, or [`NONE`].
+    parents: Vec<u32>,
+    /// Processes that have a parent, by parent, then in row order.
+    children: Vec<u32>,
 }
 
-impl TreeIndex<'_> {
-    /// The latest process with this pid on this host that started at or before `at`.
-    fn by_pid_before(&self, host: &str, pid: &str, at: Option<Timestamp>) -> Option<usize> {
-        let candidates = self.by_pid.get(&(host.to_ascii_lowercase(), pid.to_string()))?;
-        candidates
-            .iter()
-            .copied()
-            .filter(|&i| match (self.table.processes[i].time, at) {
-                (Some(start), Some(at)) => start <= at,
-                _ => true,
+impl<'a> TreeIndex<'a> {
+    pub fn new(arena: &'a Arena, lookup: &'a Lookup) -> Self {
+        let mut index = Self {
+            arena,
+            lookup,
+            parents: Vec::new(),
+            children: Vec::new(),
+        };
+        index.parents = index.find_parents();
+        let mut counts = vec![0u32; arena.processes.len() + 1];
+        for &parent in index.parents.iter().filter(|&&parent| parent != NONE) {
+            counts[parent as usize + 1] += 1;
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        index.children = vec![0; counts[counts.len() - 1] as usize];
+        for (child, &parent) in (0..).zip(&index.parents).filter(|(_, parent)| **parent != NONE) {
+            let next = &mut counts[parent as usize];
+            index.children[*next as usize] = child;
+            *next += 1;
+        }
+        index
+    }
+
+    /// Each process's parent: the last process with its host and ParentProcessGuid, or,
+    /// without that GUID, the latest process with its host and parent pid started
+    /// before it. A process is never its own parent.
+    fn find_parents(&self) -> Vec<u32> {
+        let (arena, lookup) = (self.arena, self.lookup);
+        let strings = &arena.strings;
+        let fold = |sym| lookup.fold(strings, sym);
+        let key = |host: Option<Sym>, guid| (host.map(fold), fold(guid));
+        // The last process per (host, GUID): GUIDs kept as bytes by their table index,
+        // the rest (GUIDs kept as text, a GUID seen on two hosts) in a map.
+        let mut by_index = vec![NONE; strings.guid_count()];
+        let mut others: HashMap<Key, u32, FixedState> = HashMap::default();
+        let key_of = |row: u32| {
+            let p = &arena.processes[row as usize];
+            p.guid.map(|guid| key(p.host, guid))
+        };
+        for (row, p) in (0..).zip(&arena.processes) {
+            let Some(guid) = p.guid else { continue };
+            let found = key(p.host, guid);
+            match strings.guid_index(found.1) {
+                Some(at) if by_index[at] == NONE || key_of(by_index[at]) == Some(found) => by_index[at] = row,
+                _ => {
+                    others.insert(found, row);
+                }
+            }
+        }
+        let by_guid = |found: Key| {
+            let dense = strings
+                .guid_index(found.1)
+                .map(|at| by_index[at])
+                .filter(|&row| row != NONE && key_of(row) == Some(found));
+            dense.or_else(|| others.get(&found).copied())
+        };
+        (0..)
+            .zip(&arena.processes)
+            .map(|(row, p): (u32, &ProcessEntry)| {
+                let parent = match p.parent_guid {
+                    Some(guid) => by_guid(key(p.host, guid)).map(|row| row as usize),
+                    None => p
+                        .parent_pid
+                        .and_then(|pid| self.by_pid_before((p.host.map(fold), pid), p.time())),
+                };
+                parent
+                    .filter(|&parent| parent != row as usize)
+                    .map_or(NONE, |parent| parent as u32)
             })
-            .max_by_key(|&i| self.table.processes[i].time)
+            .collect()
     }
 
     fn parent_of(&self, i: usize) -> Option<usize> {
-        let p = &self.table.processes[i];
-        let host = p.host.to_ascii_lowercase();
-        let parent = match lower(&p.parent_guid) {
-            Some(guid) => self.by_guid.get(&(host, guid)).copied(),
-            None => self.by_pid_before(&p.host, p.parent_pid.as_deref()?, p.time),
-        };
-        parent.filter(|&parent| parent != i)
+        Some(self.parents[i])
+            .filter(|&parent| parent != NONE)
+            .map(|parent| parent as usize)
     }
 
-    fn connections_of(&self, i: usize) -> impl Iterator<Item = &Connection> {
-        let p = &self.table.processes[i];
-        let host = p.host.to_ascii_lowercase();
-        let mut candidates: Vec<usize> = [lower(&p.guid), text(&p.pid)]
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.connections_by_key.get(&(host.clone(), id)))
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates
-            .into_iter()
-            .map(|c| &self.table.connections[c])
+    /// The children of process `parent`, in row order.
+    fn children_of(&self, parent: usize) -> &[u32] {
+        let parent_of = |child: &u32| self.parents[*child as usize] as usize;
+        let start = self.children.partition_point(|child| parent_of(child) < parent);
+        let end = self.children.partition_point(|child| parent_of(child) <= parent);
+        &self.children[start..end]
+    }
+
+    fn text(&self, sym: Option<Sym>) -> Option<String> {
+        sym.map(|sym| self.arena.strings.text(sym).into_owned())
+    }
+
+    /// The latest process with this (folded) host and pid that started at or before `at`.
+    fn by_pid_before(&self, key: Key, at: Option<Timestamp>) -> Option<usize> {
+        let processes = &self.arena.processes;
+        self.lookup
+            .processes_with_pid(self.arena, key)
+            .filter(|&i| match (processes[i].time(), at) {
+                (Some(start), Some(at)) => start <= at,
+                _ => true,
+            })
+            .max_by_key(|&i| processes[i].time())
+    }
+
+    fn connections_of(&self, i: usize) -> impl Iterator<Item = &ConnectionEntry> {
+        let (arena, lookup) = (self.arena, self.lookup);
+        let p = &arena.processes[i];
+        let fold = |sym| lookup.fold(&arena.strings, sym);
+        let host = p.host.map(fold);
+        let guid = move |guid: Option<Sym>| guid.map(fold);
+        lookup
+            .connections_with(arena, guid(p.guid).map(|g| (host, g)), p.pid.map(|pid| (host, pid)))
+            .map(|c| &arena.connections[c])
             .filter(move |c| {
-                if !c.host.eq_ignore_ascii_case(&p.host) {
+                if c.host.map(fold) != host {
                     return false;
                 }
-                match (lower(&c.guid), lower(&p.guid)) {
+                match (guid(c.guid), guid(p.guid)) {
                     (Some(a), Some(b)) => a == b,
-                    _ => {
-                        c.pid.is_some()
-                            && c.pid == p.pid
-                            && self.by_pid_before(&c.host, c.pid.as_deref().unwrap_or(""), c.time) == Some(i)
-                    }
+                    _ => match c.pid {
+                        Some(pid) => c.pid == p.pid && self.by_pid_before((host, pid), c.time()) == Some(i),
+                        None => false,
+                    },
                 }
             })
             .take(MAX_CONNECTIONS_PER_PROCESS)
@@ -245,24 +212,25 @@ impl TreeIndex<'_> {
         image: Option<String>,
     ) -> ProcessTree {
         let mut tree = ProcessTree::default();
-        let subject = process_event.and_then(|origin| self.by_origin.get(&origin).copied());
+        let subject = process_event.and_then(|origin| self.lookup.process_at(self.arena, origin));
         let Some(subject) = subject else {
             // Only the connection is known: one node for the process that made it.
-            if let Some(c) = connection_event.and_then(|o| self.table.connections.iter().find(|c| c.origin == o)) {
+            let connections = &self.arena.connections;
+            if let Some(c) = connection_event.and_then(|o| connections.iter().find(|c| c.origin() == o)) {
                 tree.nodes.push(TreeNode {
                     id: 0,
                     role: "process",
-                    host: c.host.to_string(),
+                    host: self.text(c.host).unwrap_or_default(),
                     name: image.as_deref().map(|i| basename(i).to_string()),
                     image,
-                    pid: text(&c.pid),
+                    pid: self.text(c.pid),
                     user: None,
                     command_line: None,
                     time: None,
                     event: None,
                     location: None,
                 });
-                tree.connections.push(connection(0, c));
+                tree.connections.push(self.connection(0, c));
             }
             return tree;
         };
@@ -304,7 +272,7 @@ impl TreeIndex<'_> {
         self.add_family(&mut tree, &mut ids, subject, "child");
         for (&i, &id) in &ids {
             for c in self.connections_of(i) {
-                tree.connections.push(connection(id, c));
+                tree.connections.push(self.connection(id, c));
             }
         }
         tree.connections
@@ -320,12 +288,12 @@ impl TreeIndex<'_> {
     /// `max` are visited: a parent with 50,000 children costs no more than one with 50.
     fn add_family(&self, tree: &mut ProcessTree, ids: &mut HashMap<usize, usize>, parent: usize, role: &'static str) {
         let max = if role == "sibling" { MAX_SIBLINGS } else { MAX_CHILDREN };
-        let members = self.children.get(&parent).map_or(&[][..], Vec::as_slice);
+        let members = self.children_of(parent);
         let already = ids.keys().filter(|&&i| self.parent_of(i) == Some(parent)).count();
         let parent_id = ids[&parent];
         let new: Vec<usize> = members
             .iter()
-            .copied()
+            .map(|&i| i as usize)
             .filter(|i| !ids.contains_key(i))
             .take(max)
             .collect();
@@ -342,9 +310,10 @@ impl TreeIndex<'_> {
 
     /// A process as a note names it: image name and pid.
     fn describe(&self, i: usize) -> String {
-        let p = &self.table.processes[i];
-        let name = p.image.as_deref().map_or("a process", basename);
-        match &p.pid {
+        let p = &self.arena.processes[i];
+        let image = self.text(p.image);
+        let name = image.as_deref().map_or("a process", basename);
+        match self.text(p.pid) {
             Some(pid) => format!("{name} (pid {pid})"),
             None => name.to_string(),
         }
@@ -353,34 +322,35 @@ impl TreeIndex<'_> {
     /// Adds process `i` once, returning its node id.
     fn add_node(&self, tree: &mut ProcessTree, ids: &mut HashMap<usize, usize>, i: usize, role: &'static str) -> usize {
         *ids.entry(i).or_insert_with(|| {
-            let p = &self.table.processes[i];
+            let p = &self.arena.processes[i];
             let id = tree.nodes.len();
+            let image = self.text(p.image);
             tree.nodes.push(TreeNode {
                 id,
                 role,
-                host: p.host.to_string(),
-                name: p.image.as_deref().map(|image| basename(image).to_string()),
-                image: text(&p.image),
-                pid: text(&p.pid),
-                user: text(&p.user),
-                command_line: text(&p.command_line),
-                time: p.time.map(|t| t.to_string()),
-                event: Some(p.origin),
+                host: self.text(p.host).unwrap_or_default(),
+                name: image.as_deref().map(|image| basename(image).to_string()),
+                image,
+                pid: self.text(p.pid),
+                user: self.text(p.user),
+                command_line: self.text(p.command_line),
+                time: p.time().map(|t| t.to_string()),
+                event: Some(p.origin()),
                 location: None,
             });
             id
         })
     }
-}
 
-fn connection(node: usize, c: &Connection) -> TreeConnection {
-    TreeConnection {
-        node,
-        time: c.time.map(|t| t.to_string()),
-        dest_ip: text(&c.dest_ip),
-        dest_port: text(&c.dest_port),
-        dest_host: text(&c.dest_host),
-        event: c.origin,
-        location: None,
+    fn connection(&self, node: usize, c: &ConnectionEntry) -> TreeConnection {
+        TreeConnection {
+            node,
+            time: c.time().map(|t| t.to_string()),
+            dest_ip: self.text(c.dest_ip),
+            dest_port: self.text(c.dest_port),
+            dest_host: self.text(c.dest_host),
+            event: c.origin(),
+            location: None,
+        }
     }
 }

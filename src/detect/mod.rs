@@ -6,6 +6,8 @@
 //! hardened rows say what the SPL means, and every row says why it matched.
 
 pub mod discovery_programs;
+pub mod http_connections;
+pub mod kept;
 pub mod meta;
 pub mod msiexec_http_network;
 pub mod msiexec_http_network_hardened;
@@ -13,7 +15,11 @@ pub mod msiexec_spawn_discovery;
 pub mod msiexec_spawn_discovery_hardened;
 
 use crate::ingest::RawEvent;
+use crate::normalize::arena::Arena;
+use crate::normalize::intern::Strings;
+use crate::normalize::lookup::Lookup;
 use crate::normalize::{Cim, EventTime, Origin};
+use kept::KeptEvent;
 pub use meta::DetectionMeta;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -34,16 +40,11 @@ pub struct Evidence {
 
 impl Evidence {
     fn of(event: &RawEvent, time: Option<&EventTime>, origin: Origin) -> Self {
-        Self::with_fields(event, time, origin, |_| true)
-    }
-
-    /// Keeps only the raw fields `keep` accepts (the computer name counts as `Computer`).
-    fn with_fields(event: &RawEvent, time: Option<&EventTime>, origin: Origin, keep: impl Fn(&str) -> bool) -> Self {
-        let computer = event.computer.as_ref().filter(|_| keep("Computer"));
+        let computer = event.computer.as_ref();
         let fields: Vec<_> = computer
             .map(|computer| ("Computer".to_string(), computer.clone()))
             .into_iter()
-            .chain(event.data.iter().filter(|(name, _)| keep(name)).cloned())
+            .chain(event.data.iter().cloned())
             .collect();
         Self {
             origin,
@@ -118,42 +119,73 @@ impl Detections {
         }
     }
 
-    pub fn observe(&mut self, event: &RawEvent, cim: &Cim, time: Option<&EventTime>, origin: Origin) {
+    /// Reads one event; `row` is its number among the arena's rows of its kind.
+    pub fn observe(
+        &mut self,
+        event: &RawEvent,
+        cim: &Cim,
+        time: Option<&EventTime>,
+        origin: Origin,
+        row: Option<u32>,
+        strings: &mut Strings,
+    ) {
+        let seen = Seen { event, time, origin };
         match cim {
-            Cim::Process(row) => {
-                self.spawn_discovery.observe(row, event, time, origin);
-                self.spawn_discovery_hardened.observe(row, event, time, origin);
-                self.http_network.observe_process(row, event, time, origin);
-                self.http_network_hardened.observe_process(row, event, time, origin);
+            Cim::Process(process) => {
+                self.spawn_discovery.observe(process, &seen, strings);
+                self.spawn_discovery_hardened.observe(process, &seen, strings);
+                self.http_network.observe_process(process, &seen, strings);
+                self.http_network_hardened.observe_process(process, &seen, strings);
             }
-            Cim::Traffic(row) => {
-                self.http_network.observe_traffic(row, event, time, origin);
-                self.http_network_hardened.observe_traffic(row, event, time, origin);
+            Cim::Traffic(traffic) => {
+                self.http_network.observe_traffic(traffic, &seen, strings);
+                if let Some(row) = row {
+                    self.http_network_hardened.observe_traffic(traffic, &seen, row, strings);
+                }
             }
             Cim::Other => {}
         }
     }
 
     /// Published rows first, then hardened ones, per detection.
-    pub fn finish(self) -> Vec<Match> {
-        let mut matches = self.spawn_discovery.finish();
-        matches.extend(self.spawn_discovery_hardened.finish());
-        matches.extend(self.http_network.finish());
-        matches.extend(self.http_network_hardened.finish());
+    pub fn finish(self, arena: &mut Arena, lookup: &Lookup) -> Vec<Match> {
+        let mut matches = self.spawn_discovery.finish(&arena.strings);
+        matches.extend(self.spawn_discovery_hardened.finish(&arena.strings));
+        matches.extend(self.http_network.finish(&arena.strings));
+        matches.extend(self.http_network_hardened.finish(arena, lookup));
         matches
+    }
+}
+
+/// An event being read, with its time and place.
+pub struct Seen<'a> {
+    pub event: &'a RawEvent,
+    pub time: Option<&'a EventTime>,
+    pub origin: Origin,
+}
+
+impl Seen<'_> {
+    fn keep(&self, strings: &mut Strings) -> KeptEvent {
+        KeptEvent::new(self.event, self.time, self.origin, strings)
     }
 }
 
 /// A group-by value as tstats shows it: `fillnull_value=null` turns a missing one into "null".
 fn fill_null(value: &Option<String>) -> String {
-    value.clone().unwrap_or_else(|| "null".to_string())
+    null_filled(value).to_string()
+}
+
+/// [`fill_null`], borrowed.
+fn null_filled(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("null")
 }
 
 /// The order tstats returns rows in: by each `by` field in turn, numbers compared as
 /// numbers (so port 80 sorts before 443) and everything else as text.
-fn splunk_order(a: &[String], b: &[String]) -> Ordering {
+fn splunk_order(a: &[impl AsRef<str>], b: &[impl AsRef<str>]) -> Ordering {
     a.iter()
         .zip(b)
+        .map(|(a, b)| (a.as_ref(), b.as_ref()))
         .map(|(a, b)| match (a.parse::<f64>(), b.parse::<f64>()) {
             (Ok(x), Ok(y)) => x.total_cmp(&y),
             _ => a.cmp(b),
@@ -170,9 +202,9 @@ fn same(value: &Option<String>, expected: &str) -> bool {
 }
 
 /// Keeps the first few contributing events in full.
-fn keep_evidence(list: &mut Vec<Evidence>, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+fn keep_evidence(list: &mut Vec<KeptEvent>, seen: &Seen, strings: &mut Strings) {
     if list.len() < MAX_EVIDENCE {
-        list.push(Evidence::of(event, time, origin));
+        list.push(seen.keep(strings));
     }
 }
 

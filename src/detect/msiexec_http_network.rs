@@ -8,15 +8,17 @@
 //! on the PID alone, across hosts and time — that is what the search does.
 //!
 //! Since `max=1` only ever uses the first traffic row per process id, only that row
-//! is kept per PID: memory grows with the number of PIDs seen talking to 80/443, not
-//! with the number of connections. `by _time` without a span is taken as one-second
-//! buckets.
+//! is kept per PID, its values interned: memory grows with the number of PIDs seen
+//! talking to 80/443, not with the number of connections. `by _time` without a span
+//! is taken as one-second buckets.
 
+use super::kept::KeptEvent;
 use super::meta::{DetectionMeta, HTTP_FROM_MSIEXEC};
-use super::{Evidence, Match, Mode, Why, fill_null, keep_evidence, same, splunk_order};
-use crate::ingest::RawEvent;
+use super::{Evidence, Match, Mode, Seen, Why, fill_null, keep_evidence, null_filled, same, splunk_order};
+use crate::normalize::intern::{Strings, Sym};
 use crate::normalize::time::ctime;
-use crate::normalize::{EventTime, Origin, ProcessRow, TrafficRow};
+use crate::normalize::{ProcessRow, TrafficRow};
+use foldhash::fast::FixedState;
 use serde_json::{Map, Value};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -73,13 +75,20 @@ const PORTS: [&str; 2] = ["80", "443"];
 type ProcessKey = (String, [String; 20]);
 type TrafficKey = [String; 19];
 
+/// The smallest traffic row of a process id (in tstats' sorted order), with its events.
+struct FirstTraffic {
+    key: [Sym; 19],
+    evidence: Vec<KeptEvent>,
+    /// How many distinct traffic rows the process id had.
+    rows: u64,
+}
+
 /// msiexec process rows, and per process id the port 80/443 row the join would use.
 #[derive(Default)]
 pub struct HttpFromMsiexec {
-    processes: BTreeMap<ProcessKey, Vec<Evidence>>,
-    /// process_id → the smallest traffic row (in tstats' sorted order) with its events,
-    /// and how many distinct traffic rows that process_id had.
-    first_traffic: HashMap<String, (TrafficKey, Vec<Evidence>, u64)>,
+    processes: BTreeMap<ProcessKey, Vec<KeptEvent>>,
+    /// By process_id, filled with "null" when missing.
+    first_traffic: HashMap<Sym, FirstTraffic, FixedState>,
 }
 
 impl HttpFromMsiexec {
@@ -92,11 +101,11 @@ impl HttpFromMsiexec {
         same(&row.process_name, "msiexec.exe") || same(&row.original_file_name, "msiexec.exe")
     }
 
-    pub fn observe_process(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+    pub fn observe_process(&mut self, row: &ProcessRow, seen: &Seen, strings: &mut Strings) {
         if !Self::is_msiexec(row) {
             return;
         }
-        let second = time.map_or_else(|| "null".to_string(), |t| ctime(t.at));
+        let second = seen.time.map_or_else(|| "null".to_string(), |t| ctime(t.at));
         let fields = [
             &row.action,
             &row.dest,
@@ -120,10 +129,10 @@ impl HttpFromMsiexec {
             &row.vendor_product,
         ]
         .map(fill_null);
-        keep_evidence(self.processes.entry((second, fields)).or_default(), event, time, origin);
+        keep_evidence(self.processes.entry((second, fields)).or_default(), seen, strings);
     }
 
-    pub fn observe_traffic(&mut self, row: &TrafficRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+    pub fn observe_traffic(&mut self, row: &TrafficRow, seen: &Seen, strings: &mut Strings) {
         if !PORTS.iter().any(|port| row.dest_port.as_deref() == Some(port)) {
             return;
         }
@@ -149,27 +158,35 @@ impl HttpFromMsiexec {
             &row.direction,
             &row.process_id,
         ]
-        .map(fill_null);
-        match self.first_traffic.entry(key[TRAFFIC_BY.len() - 1].clone()) {
+        .map(null_filled);
+        let pid = strings.intern(key[TRAFFIC_BY.len() - 1]);
+        let new = |strings: &mut Strings| FirstTraffic {
+            key: key.map(|value| strings.intern(value)),
+            evidence: vec![seen.keep(strings)],
+            rows: 1,
+        };
+        match self.first_traffic.entry(pid) {
             Entry::Vacant(slot) => {
-                slot.insert((key, vec![Evidence::of(event, time, origin)], 1));
+                slot.insert(new(strings));
             }
             Entry::Occupied(mut slot) => {
-                let (kept, evidence, rows) = slot.get_mut();
-                match splunk_order(&key, kept) {
+                let first = slot.get_mut();
+                let kept = first.key.map(|value| strings.text(value));
+                match splunk_order(&key, &kept) {
                     std::cmp::Ordering::Less => {
-                        *kept = key;
-                        *evidence = vec![Evidence::of(event, time, origin)];
-                        *rows += 1;
+                        let rows = first.rows + 1;
+                        *first = FirstTraffic { rows, ..new(strings) };
                     }
-                    std::cmp::Ordering::Equal if key == *kept => keep_evidence(evidence, event, time, origin),
-                    _ => *rows += 1,
+                    std::cmp::Ordering::Equal if key.iter().zip(&kept).all(|(a, b)| a == b) => {
+                        keep_evidence(&mut first.evidence, seen, strings)
+                    }
+                    _ => first.rows += 1,
                 }
             }
         }
     }
 
-    pub fn finish(self) -> Vec<Match> {
+    pub fn finish(self, strings: &Strings) -> Vec<Match> {
         let pid_at = TRAFFIC_BY.len() - 1;
         let field = |key: &TrafficKey, name: &str| {
             let at = TRAFFIC_BY.iter().position(|by| *by == name).unwrap_or(pid_at);
@@ -184,10 +201,12 @@ impl HttpFromMsiexec {
         let mut matches = Vec::new();
         for ((second, fields), process_evidence) in processes {
             let pid = process_field(fields, "process_id");
-            let Some((traffic, traffic_evidence, rows)) = pid.as_str().and_then(|pid| self.first_traffic.get(pid))
-            else {
+            let first = pid.as_str().and_then(|pid| strings.get(pid));
+            let Some(first) = first.and_then(|pid| self.first_traffic.get(&pid)) else {
                 continue;
             };
+            let traffic: &TrafficKey = &first.key.map(|value| strings.text(value).into_owned());
+            let traffic_evidence: Vec<Evidence> = first.evidence.iter().map(|kept| kept.evidence(strings)).collect();
             let mut row = Map::new();
             row.insert("_time".into(), second.clone().into());
             row.insert("user".into(), field(traffic, "user"));
@@ -203,12 +222,12 @@ impl HttpFromMsiexec {
             }
             row.insert("dest_port".into(), field(traffic, "dest_port"));
             row.insert("dest_ip".into(), field(traffic, "dest_ip"));
+            let why = why(fields, traffic, &traffic_evidence, first.rows);
             let evidence = process_evidence
                 .iter()
-                .chain(traffic_evidence.iter())
-                .cloned()
+                .map(|kept| kept.evidence(strings))
+                .chain(traffic_evidence)
                 .collect();
-            let why = why(fields, traffic, traffic_evidence, *rows);
             matches.push(Match {
                 detection: Self::meta(),
                 mode: Mode::AsPublished,

@@ -7,15 +7,20 @@
 //! side is `dest_ip`/`dest_host`. An msiexec connection whose process creation was
 //! never logged still fires.
 //!
-//! Memory: the msiexec processes, a start time per (host, pid) seen, and the port
-//! 80/443 connections: nine short raw values each (all raw fields only for msiexec's
-//! own), from which the joined ones' rows and evidence are rebuilt at the end.
+//! Memory: the msiexec processes, and the port 80/443 connections, compactly
+//! ([`super::http_connections`]); whether a pid was taken by another process in
+//! between is asked of the arena's rows at the end.
 
+use super::http_connections::{HttpConnection, HttpConnections};
+use super::kept::KeptEvent;
 use super::msiexec_http_network::HttpFromMsiexec;
-use super::{Evidence, Match, Mode, Why, fill_null, same};
-use crate::ingest::RawEvent;
+use super::{Match, Mode, Seen, Why, fill_null, same};
+use crate::normalize::arena::Arena;
+use crate::normalize::intern::{Strings, Sym};
+use crate::normalize::lookup::{Key, Lookup};
 use crate::normalize::time::ctime;
-use crate::normalize::{self, Cim, EventTime, Origin, ProcessRow, TrafficRow, basename};
+use crate::normalize::{self, Cim, ProcessRow, TrafficRow, basename};
+use foldhash::fast::FixedState;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -23,201 +28,123 @@ use std::collections::HashMap;
 struct MsiexecProcess {
     row: ProcessRow,
     start: Option<Timestamp>,
-    evidence: Evidence,
-}
-
-/// The raw fields a connection keeps: what the join and a finding's row read.
-const KEPT: [&str; 9] = [
-    "Computer",
-    "UtcTime",
-    "ProcessGuid",
-    "ProcessId",
-    "Image",
-    "User",
-    "DestinationIp",
-    "DestinationHostname",
-    "DestinationPort",
-];
-
-struct Connection {
-    origin: Origin,
-    event_id: u32,
-    time: Option<Timestamp>,
-    time_source: Option<&'static str>,
-    /// (index in [`KEPT`], raw value), in the event's order.
-    fields: Box<[(u8, Box<str>)]>,
-    /// Every raw field, kept for msiexec's own connections only.
-    all_fields: Option<Evidence>,
-}
-
-impl Connection {
-    fn new(event: &RawEvent, time: Option<&EventTime>, origin: Origin, keep_all: bool) -> Self {
-        let kept = |name: &str| KEPT.iter().position(|kept| *kept == name).map(|i| i as u8);
-        let computer = event.computer.as_deref().map(|computer| ("Computer", computer));
-        let fields = computer
-            .into_iter()
-            .chain(event.data.iter().map(|(name, value)| (name.as_str(), value.as_str())))
-            .filter_map(|(name, value)| Some((kept(name)?, Box::from(value))))
-            .collect();
-        Self {
-            origin,
-            event_id: event.event_id.unwrap_or_default(),
-            time: time.map(|t| t.at),
-            time_source: time.map(|t| t.source),
-            fields,
-            all_fields: keep_all.then(|| Evidence::of(event, time, origin)),
-        }
-    }
-
-    /// A kept raw value, when present and not empty (as CIM fields are read).
-    fn value(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(i, _)| KEPT[usize::from(*i)] == name)
-            .map(|(_, value)| &**value)
-            .filter(|value| !value.is_empty())
-    }
-
-    /// The kept fields as an event, to map to CIM and to show as evidence.
-    fn event(&self) -> RawEvent {
-        let named = |(i, value): &(u8, Box<str>)| (KEPT[usize::from(*i)].to_string(), value.to_string());
-        RawEvent {
-            event_id: Some(self.event_id),
-            computer: self.fields.iter().find(|(i, _)| *i == 0).map(|(_, v)| v.to_string()),
-            data: self.fields.iter().filter(|(i, _)| *i != 0).map(named).collect(),
-            ..RawEvent::default()
-        }
-    }
-
-    fn row(&self) -> TrafficRow {
-        match normalize::to_cim(&self.event()) {
-            Cim::Traffic(row) => row,
-            _ => TrafficRow::default(),
-        }
-    }
-
-    fn evidence(&self) -> Evidence {
-        self.all_fields.clone().unwrap_or_else(|| {
-            let mut evidence = Evidence::of(&self.event(), None, self.origin);
-            evidence.time = self.time.map(|at| at.to_string());
-            evidence.time_source = self.time_source;
-            evidence
-        })
-    }
+    evidence: KeptEvent,
 }
 
 #[derive(Default)]
 pub struct HttpFromMsiexecHardened {
     processes: Vec<MsiexecProcess>,
-    /// (host, pid) → when each process with that pid started on that host.
-    starts: HashMap<(String, String), Vec<Timestamp>>,
-    connections: Vec<Connection>,
+    connections: HttpConnections,
 }
 
-fn host_pid(host: &Option<String>, pid: &Option<String>) -> Option<(String, String)> {
-    Some((host.as_ref()?.to_ascii_lowercase(), pid.clone()?))
+/// The msiexec processes by host and GUID, and by host and pid, each folded.
+#[derive(Default)]
+struct Candidates {
+    by_guid: HashMap<Key, Vec<usize>, FixedState>,
+    by_pid: HashMap<Key, Vec<usize>, FixedState>,
+    /// Each one's folded host and exact pid, to ask the arena which processes
+    /// started with that pid.
+    starts: Vec<Option<Key>>,
+}
+
+/// What the joins read: the analysis's rows and strings, and the candidates.
+struct Join<'a> {
+    arena: &'a Arena,
+    lookup: &'a Lookup,
+    processes: &'a [MsiexecProcess],
+    candidates: Candidates,
+    folds: HashMap<Sym, Sym, FixedState>,
 }
 
 impl HttpFromMsiexecHardened {
-    pub fn observe_process(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
-        if let (Some(key), Some(time)) = (host_pid(&row.dest, &row.process_id), time) {
-            self.starts.entry(key).or_default().push(time.at);
-        }
+    pub fn observe_process(&mut self, row: &ProcessRow, seen: &Seen, strings: &mut Strings) {
         if HttpFromMsiexec::is_msiexec(row) {
-            let evidence = Evidence::of(event, time, origin);
             self.processes.push(MsiexecProcess {
                 row: row.clone(),
-                start: time.map(|t| t.at),
-                evidence,
+                start: seen.time.map(|t| t.at),
+                evidence: seen.keep(strings),
             });
         }
     }
 
-    pub fn observe_traffic(&mut self, row: &TrafficRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
-        if !matches!(row.dest_port.as_deref(), Some("80" | "443")) {
+    /// Reads a connection whose arena row is `row`.
+    pub fn observe_traffic(&mut self, traffic: &TrafficRow, seen: &Seen, row: u32, strings: &mut Strings) {
+        if !matches!(traffic.dest_port.as_deref(), Some("80" | "443")) {
             return;
         }
         // Most of these belong to other programs: keep only what a join or a row needs.
-        let own = row
+        let own = traffic
             .process_name
             .as_deref()
             .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe"));
-        self.connections.push(Connection::new(event, time, origin, own));
+        self.connections.push(seen, row, own, strings);
     }
 
-    /// How `connection` belongs to `process`, if it does.
-    fn joined_by(&self, process: &MsiexecProcess, connection: &Connection) -> Option<String> {
-        let (p, c) = (&process.row, connection);
-        let host = p
-            .dest
-            .as_ref()
-            .filter(|host| c.value("Computer").is_some_and(|dvc| dvc.eq_ignore_ascii_case(host)))?;
-        if let (Some(process_guid), Some(connection_guid)) = (&p.process_guid, c.value("ProcessGuid")) {
-            return process_guid
-                .eq_ignore_ascii_case(connection_guid)
-                .then(|| format!("joined on host {host} and ProcessGuid {process_guid}"));
-        }
-        let pid = p
-            .process_id
-            .as_ref()
-            .filter(|pid| c.value("ProcessId") == Some(pid.as_str()))?;
-        let (start, at) = (process.start?, connection.time?);
-        let reused = self
-            .starts
-            .get(&(host.to_ascii_lowercase(), pid.clone()))
-            .is_some_and(|starts| starts.iter().any(|other| *other > start && *other <= at));
-        (start <= at && !reused).then(|| {
-            format!("joined on host {host} and process id {pid} within the process's lifetime (no ProcessGuid)")
-        })
-    }
-
-    /// Every msiexec process each connection joins, in process order; looked up by
-    /// host and GUID or pid, so the work grows with the connections, not their product
-    /// with the processes.
-    fn joins(&self) -> Vec<Vec<(usize, String)>> {
-        let key = |host: &str, id: &str| (host.to_ascii_lowercase(), id.to_ascii_lowercase());
-        let mut by_guid: HashMap<(String, String), Vec<usize>> = HashMap::new();
-        let mut by_pid: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    /// The msiexec processes' keys, folded with every text a key holds interned.
+    fn candidates(&self, strings: &mut Strings) -> Candidates {
+        let mut candidates = Candidates::default();
+        let fold = |strings: &mut Strings, text: &str| {
+            let sym = strings.intern(text);
+            strings.fold(sym)
+        };
         for (i, process) in self.processes.iter().enumerate() {
-            let Some(host) = &process.row.dest else { continue };
+            let Some(host) = &process.row.dest else {
+                candidates.starts.push(None);
+                continue;
+            };
+            let host = Some(fold(strings, host));
             if let Some(guid) = &process.row.process_guid {
-                by_guid.entry(key(host, guid)).or_default().push(i);
-            }
-            if let Some(pid) = &process.row.process_id {
-                by_pid.entry(key(host, pid)).or_default().push(i);
-            }
-        }
-        self.connections
-            .iter()
-            .map(|connection| {
-                let Some(host) = connection.value("Computer") else {
-                    return Vec::new();
-                };
-                let mut candidates = Vec::new();
-                for (index, field) in [(&by_guid, "ProcessGuid"), (&by_pid, "ProcessId")] {
-                    if let Some(found) = connection.value(field).and_then(|id| index.get(&key(host, id))) {
-                        candidates.extend_from_slice(found);
-                    }
-                }
-                candidates.sort_unstable();
-                candidates.dedup();
                 candidates
-                    .into_iter()
-                    .filter_map(|i| self.joined_by(&self.processes[i], connection).map(|how| (i, how)))
-                    .collect()
-            })
-            .collect()
+                    .by_guid
+                    .entry((host, fold(strings, guid)))
+                    .or_default()
+                    .push(i);
+            }
+            let pid = process.row.process_id.as_deref();
+            if let Some(pid) = pid {
+                candidates.by_pid.entry((host, fold(strings, pid))).or_default().push(i);
+            }
+            candidates.starts.push(pid.map(|pid| (host, strings.intern(pid))));
+        }
+        candidates
     }
 
-    pub fn finish(self) -> Vec<Match> {
-        let mut matches = Vec::new();
-        let joins = self.joins();
-        let mut joined_per_process = vec![0usize; self.processes.len()];
-        for (i, _) in joins.iter().flatten() {
-            joined_per_process[*i] += 1;
+    /// Folds of the texts with upper case the connections' keys hold (hosts, mostly).
+    fn connection_folds(&self, strings: &mut Strings) -> HashMap<Sym, Sym, FixedState> {
+        let mut folds = HashMap::default();
+        for connection in self.connections.iter() {
+            let syms = KEY_FIELDS.map(|name| connection.sym(strings, name));
+            for sym in syms.into_iter().flatten() {
+                let upper =
+                    strings.fold_guid(sym).is_none() && strings.text(sym).bytes().any(|b| b.is_ascii_uppercase());
+                if upper && !folds.contains_key(&sym) {
+                    folds.insert(sym, strings.fold(sym));
+                }
+            }
         }
-        for (connection, joins) in self.connections.iter().zip(joins) {
-            let owner = joins.into_iter().next();
+        folds
+    }
+
+    pub fn finish(self, arena: &mut Arena, lookup: &Lookup) -> Vec<Match> {
+        let candidates = self.candidates(&mut arena.strings);
+        let folds = self.connection_folds(&mut arena.strings);
+        let join = Join {
+            arena,
+            lookup,
+            processes: &self.processes,
+            candidates,
+            folds,
+        };
+        let strings = &arena.strings;
+        let mut joined_per_process = vec![0usize; self.processes.len()];
+        for connection in self.connections.iter() {
+            for (i, _) in join.joins(&connection) {
+                joined_per_process[i] += 1;
+            }
+        }
+        let mut matches = Vec::new();
+        for connection in self.connections.iter() {
+            let owner = join.joins(&connection).into_iter().next();
             let (process_row, process_evidence, conditions, notes) = match owner {
                 Some((i, how)) => {
                     let process = &self.processes[i];
@@ -239,13 +166,13 @@ impl HttpFromMsiexecHardened {
                     };
                     (
                         process.row.clone(),
-                        Some(process.evidence.clone()),
+                        Some(process.evidence.evidence(strings)),
                         vec![msiexec, how],
                         notes,
                     )
                 }
                 None if connection.all_fields.is_some() => {
-                    let c = connection.row();
+                    let c = traffic_row(&connection, strings);
                     let row = ProcessRow {
                         dest: c.dvc.clone(),
                         user: c.user.clone(),
@@ -264,12 +191,13 @@ impl HttpFromMsiexecHardened {
                 }
                 None => continue,
             };
-            let c = connection.row();
+            let entry = &arena.connections[connection.row];
+            let c = traffic_row(&connection, strings);
             let mut conditions = conditions;
             conditions.push(format!("dest_port {} is 80 or 443", fill_null(&c.dest_port)));
             let remote_host = c.dest.clone().filter(|dest| Some(dest) != c.dest_ip.as_ref());
             let mut row = Map::new();
-            row.insert("_time".into(), connection.time.map_or(Value::Null, |t| ctime(t).into()));
+            row.insert("_time".into(), entry.time().map_or(Value::Null, |t| ctime(t).into()));
             row.insert(
                 "user".into(),
                 fill_null(&process_row.user.clone().or_else(|| c.user.clone())).into(),
@@ -286,7 +214,10 @@ impl HttpFromMsiexecHardened {
             row.insert("dest_port".into(), fill_null(&c.dest_port).into());
             row.insert("dest_ip".into(), fill_null(&c.dest_ip).into());
             row.insert("dest_host".into(), fill_null(&remote_host).into());
-            let evidence = process_evidence.into_iter().chain([connection.evidence()]).collect();
+            let evidence = process_evidence
+                .into_iter()
+                .chain([connection.evidence(strings, entry.time(), entry.origin())])
+                .collect();
             matches.push(Match {
                 detection: HttpFromMsiexec::meta(),
                 mode: Mode::Hardened,
@@ -305,5 +236,87 @@ impl HttpFromMsiexecHardened {
             key(a).cmp(&key(b))
         });
         matches
+    }
+}
+
+/// The fields a connection is looked up by.
+const KEY_FIELDS: [&str; 3] = ["Computer", "ProcessGuid", "ProcessId"];
+
+fn traffic_row(connection: &HttpConnection, strings: &Strings) -> TrafficRow {
+    match normalize::to_cim(&connection.event(strings)) {
+        Cim::Traffic(row) => row,
+        _ => TrafficRow::default(),
+    }
+}
+
+impl Join<'_> {
+    /// A key's text folded: every text with upper case a connection's key holds was
+    /// folded beforehand, and a GUID kept as bytes folds without a lookup.
+    fn fold(&self, sym: Sym) -> Sym {
+        let strings = &self.arena.strings;
+        strings
+            .fold_guid(sym)
+            .or_else(|| self.folds.get(&sym).copied())
+            .unwrap_or(sym)
+    }
+
+    /// Every msiexec process `connection` joins, in process order; looked up by host
+    /// and GUID or pid, so the work grows with the connections, not their product
+    /// with the processes.
+    fn joins(&self, connection: &HttpConnection) -> Vec<(usize, String)> {
+        let strings = &self.arena.strings;
+        let Some(host) = connection.sym(strings, "Computer") else {
+            return Vec::new();
+        };
+        let host = Some(self.fold(host));
+        let mut found = Vec::new();
+        for (index, field) in [
+            (&self.candidates.by_guid, "ProcessGuid"),
+            (&self.candidates.by_pid, "ProcessId"),
+        ] {
+            let id = connection.sym(strings, field);
+            if let Some(processes) = id.and_then(|id| index.get(&(host, self.fold(id)))) {
+                found.extend_from_slice(processes);
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .filter_map(|i| self.joined_by(i, connection).map(|how| (i, how)))
+            .collect()
+    }
+
+    /// How `connection` belongs to msiexec process `i`, if it does.
+    fn joined_by(&self, i: usize, connection: &HttpConnection) -> Option<String> {
+        let strings = &self.arena.strings;
+        let (process, c) = (&self.processes[i], connection);
+        let p = &process.row;
+        let dvc = c.value(strings, "Computer");
+        let host = p
+            .dest
+            .as_ref()
+            .filter(|host| dvc.is_some_and(|dvc| dvc.eq_ignore_ascii_case(host)))?;
+        if let (Some(process_guid), Some(connection_guid)) = (&p.process_guid, c.value(strings, "ProcessGuid")) {
+            return process_guid
+                .eq_ignore_ascii_case(&connection_guid)
+                .then(|| format!("joined on host {host} and ProcessGuid {process_guid}"));
+        }
+        let pid = p
+            .process_id
+            .as_ref()
+            .filter(|pid| c.value(strings, "ProcessId").as_deref() == Some(pid.as_str()))?;
+        let (start, at) = (process.start?, self.arena.connections[c.row].time()?);
+        let key = self.candidates.starts[i];
+        let processes = &self.arena.processes;
+        let reused = key.is_some_and(|key| {
+            self.lookup
+                .processes_with_pid(self.arena, key)
+                .filter_map(|other| processes[other].time())
+                .any(|other| other > start && other <= at)
+        });
+        (start <= at && !reused).then(|| {
+            format!("joined on host {host} and process id {pid} within the process's lifetime (no ProcessGuid)")
+        })
     }
 }

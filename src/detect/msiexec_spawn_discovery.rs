@@ -4,11 +4,12 @@
 //! parent_process_name=msiexec.exe process_name IN (…) by` eight fields: one row per
 //! distinct combination, missing values filled with "null" so the row is kept.
 
+use super::kept::KeptEvent;
 use super::meta::{DetectionMeta, SPAWN_DISCOVERY};
-use super::{Evidence, Match, Mode, Why, fill_null, keep_evidence, same, splunk_order};
-use crate::ingest::RawEvent;
+use super::{Match, Mode, Seen, Why, fill_null, keep_evidence, same, splunk_order};
+use crate::normalize::ProcessRow;
+use crate::normalize::intern::Strings;
 use crate::normalize::time::ctime;
-use crate::normalize::{EventTime, Origin, ProcessRow};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -38,7 +39,7 @@ struct Group {
     count: u64,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
-    evidence: Vec<Evidence>,
+    evidence: Vec<KeptEvent>,
     why: Why,
 }
 
@@ -51,14 +52,7 @@ pub struct Rows {
 
 impl Rows {
     /// Counts a matching process; `why` is asked for only when its row is new.
-    pub fn add(
-        &mut self,
-        row: &ProcessRow,
-        event: &RawEvent,
-        time: Option<&EventTime>,
-        origin: Origin,
-        why: impl FnOnce() -> Why,
-    ) {
+    pub fn add(&mut self, row: &ProcessRow, seen: &Seen, strings: &mut Strings, why: impl FnOnce() -> Why) {
         let key = [
             &row.dest,
             &row.user,
@@ -78,14 +72,14 @@ impl Rows {
             why: why(),
         });
         group.count += 1;
-        if let Some(time) = time {
+        if let Some(time) = seen.time {
             group.first = Some(group.first.map_or(time.at, |first| first.min(time.at)));
             group.last = Some(group.last.map_or(time.at, |last| last.max(time.at)));
         }
-        keep_evidence(&mut group.evidence, event, time, origin);
+        keep_evidence(&mut group.evidence, seen, strings);
     }
 
-    pub fn finish(self, mode: Mode) -> Vec<Match> {
+    pub fn finish(self, mode: Mode, strings: &Strings) -> Vec<Match> {
         let mut groups: Vec<_> = self.groups.into_iter().collect();
         groups.sort_by(|(a, _), (b, _)| splunk_order(a, b));
         groups
@@ -103,7 +97,7 @@ impl Rows {
                     detection: &SPAWN_DISCOVERY,
                     mode,
                     row,
-                    evidence: group.evidence,
+                    evidence: group.evidence.iter().map(|kept| kept.evidence(strings)).collect(),
                     why: group.why,
                 }
             })
@@ -128,9 +122,9 @@ impl SpawnDiscovery {
             && DISCOVERY_CHILDREN.iter().any(|child| same(&row.process_name, child))
     }
 
-    pub fn observe(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+    pub fn observe(&mut self, row: &ProcessRow, seen: &Seen, strings: &mut Strings) {
         if Self::matches(row) {
-            self.rows.add(row, event, time, origin, || Why {
+            self.rows.add(row, seen, strings, || Why {
                 conditions: vec![
                     format!(
                         "parent_process_name {} = msiexec.exe",
@@ -147,8 +141,8 @@ impl SpawnDiscovery {
         }
     }
 
-    pub fn finish(self) -> Vec<Match> {
-        self.rows.finish(Mode::AsPublished)
+    pub fn finish(self, strings: &Strings) -> Vec<Match> {
+        self.rows.finish(Mode::AsPublished, strings)
     }
 }
 

@@ -7,9 +7,9 @@
 
 use super::discovery_programs::DiscoveryProgram;
 use super::msiexec_spawn_discovery::{DISCOVERY_CHILDREN, Rows, SpawnDiscovery};
-use super::{Match, Mode, Why, fill_null, same};
-use crate::ingest::RawEvent;
-use crate::normalize::{EventTime, Origin, ProcessRow};
+use super::{Match, Mode, Seen, Why, fill_null, same};
+use crate::normalize::ProcessRow;
+use crate::normalize::intern::Strings;
 
 pub struct SpawnDiscoveryHardened {
     programs: Vec<DiscoveryProgram>,
@@ -75,14 +75,14 @@ impl SpawnDiscoveryHardened {
         })
     }
 
-    pub fn observe(&mut self, row: &ProcessRow, event: &RawEvent, time: Option<&EventTime>, origin: Origin) {
+    pub fn observe(&mut self, row: &ProcessRow, seen: &Seen, strings: &mut Strings) {
         if let Some(why) = self.why(row) {
-            self.rows.add(row, event, time, origin, || why);
+            self.rows.add(row, seen, strings, || why);
         }
     }
 
-    pub fn finish(self) -> Vec<Match> {
-        self.rows.finish(Mode::Hardened)
+    pub fn finish(self, strings: &Strings) -> Vec<Match> {
+        self.rows.finish(Mode::Hardened, strings)
     }
 }
 

@@ -4,6 +4,10 @@
 //! row, mapped as the Splunk Add-on for Sysmon maps them. A field Sysmon left empty
 //! stays `None`; the detections decide how Splunk would show it.
 
+pub mod arena;
+pub mod guid;
+pub mod intern;
+pub mod lookup;
 pub mod time;
 
 use crate::ingest::RawEvent;

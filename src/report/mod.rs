@@ -6,11 +6,13 @@
 pub mod coverage;
 pub mod csv;
 
-use crate::annotate::process_tree::{ProcessTable, ProcessTree, TreeIndex};
+use crate::annotate::process_tree::{ProcessTree, TreeIndex};
 use crate::annotate::{self, Annotations, Risk};
 use crate::detect::{DetectionMeta, Match, Mode, meta};
 use crate::ingest::IngestStats;
 use crate::normalize::Origin;
+use crate::normalize::arena::Arena;
+use crate::normalize::lookup::Lookup;
 use coverage::CoverageReport;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -157,8 +159,15 @@ impl From<&DetectionMeta> for DetectionInfo {
     }
 }
 
-/// Assembles the report from per-file results and the detections' matches.
-pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>, processes: &ProcessTable) -> Report {
+/// Assembles the report from per-file results and the detections' matches, with
+/// process trees from the arena's rows.
+pub fn build(
+    files: Vec<FileReport>,
+    mut summary: Summary,
+    matches: Vec<Match>,
+    arena: &Arena,
+    lookup: &Lookup,
+) -> Report {
     summary.files = files.len();
     for file in &files {
         for (id, count) in &file.ingest.sysmon_events {
@@ -167,8 +176,12 @@ pub fn build(files: Vec<FileReport>, mut summary: Summary, matches: Vec<Match>, 
         summary.other_events += file.ingest.other_events;
         summary.skipped += file.ingest.skipped_count;
     }
-    let index = processes.index();
-    let findings: Vec<Finding> = matches.into_iter().map(|m| finding(m, &files, &index)).collect();
+    let findings: Vec<Finding> = if matches.is_empty() {
+        Vec::new()
+    } else {
+        let index = TreeIndex::new(arena, lookup);
+        matches.into_iter().map(|m| finding(m, &files, &index)).collect()
+    };
     let risk_totals = risk_totals(&findings);
     Report {
         tool: Tool {
