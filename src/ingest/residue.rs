@@ -25,7 +25,7 @@ const SKIP: u8 = 1;
 pub struct Summary {
     /// `xml` or `json`: the framing the part was read with.
     pub kind: String,
-    /// The JSON shape the part's reader started with (empty for XML).
+    /// The format name the part's reader ended with (a JSON shape, an XML layout, or empty).
     pub format: String,
     pub bytes: u64,
     /// Newlines in the part.
