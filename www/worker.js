@@ -230,7 +230,7 @@ async function compileModule(url) {
 
 /** The "part" role: reads one part of a file into a residue and posts it back. */
 function readPartOnRequest() {
-  onmessage = async ({ data: { module, file, cut, head } }) => {
+  addEventListener("message", async ({ data: { module, file, cut, head } }) => {
     try {
       await init({ module_or_path: module });
       const reader = new PartReader(head);
@@ -247,7 +247,7 @@ function readPartOnRequest() {
     } catch (err) {
       postMessage({ error: String(err?.message ?? err) });
     }
-  };
+  });
 }
 
 /** The JSON arrays of a list of the report, each of about PART_BYTES. */
