@@ -126,11 +126,10 @@ impl TextIngest {
         on_event: &mut dyn FnMut(RawEvent, u64),
     ) -> Result<Summary, String> {
         let (summary, items) = residue::decode(encoded)?;
-        let same_kind = match (&self.reader, summary.kind.as_str()) {
-            (Reader::Xml(_), "xml") => true,
-            (Reader::Json(_), "json") => true,
-            _ => false,
-        };
+        let same_kind = matches!(
+            (&self.reader, summary.kind.as_str()),
+            (Reader::Xml(_), "xml") | (Reader::Json(_), "json")
+        );
         if !same_kind || self.continuing().is_none() {
             return Err(format!("a {} residue does not continue this reader", summary.kind));
         }
