@@ -46,6 +46,8 @@ struct AnalyzerOptions {
 pub struct WasmAnalyzer {
     inner: Option<crate::Analyzer>,
     memory_limit_bytes: u64,
+    /// Newlines of the open file fed with `feedCounting`: where a later part's lines start.
+    lines_fed: u64,
 }
 
 #[wasm_bindgen(js_class = Analyzer)]
@@ -70,6 +72,7 @@ impl WasmAnalyzer {
         Ok(Self {
             inner: Some(crate::Analyzer::with_options(detection)),
             memory_limit_bytes: options.memory_limit_bytes.unwrap_or(DEFAULT_MEMORY_LIMIT_BYTES),
+            lines_fed: 0,
         })
     }
 
@@ -78,6 +81,56 @@ impl WasmAnalyzer {
         if let Some(inner) = &mut self.inner {
             inner.begin_file(name);
         }
+        self.lines_fed = 0;
+    }
+
+    /// As `feed`, counting the slice's lines: for the part of a file before a cut.
+    #[wasm_bindgen(js_name = feedCounting)]
+    pub fn feed_counting(&mut self, chunk: &[u8]) -> bool {
+        let fed = self.feed(chunk);
+        if fed {
+            self.lines_fed += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        }
+        fed
+    }
+
+    /// Whether the rest of the open file, from a line starting a record, can be read by a
+    /// [`WasmPartReader`] (a UTF-8 XML or JSON Lines log, known from what was fed).
+    pub fn splittable(&mut self) -> bool {
+        self.text().is_some_and(|text| text.continuing().is_some())
+    }
+
+    /// Whether what was fed ends between records, so a part read from here can be absorbed.
+    #[wasm_bindgen(js_name = isIdle)]
+    pub fn is_idle(&mut self) -> bool {
+        self.text()
+            .is_some_and(|text| text.is_idle() && text.continuing().is_some())
+    }
+
+    /// Takes back the rest of the open file, read by a [`WasmPartReader`] from where
+    /// `feedCounting` stopped while [`is_idle`](Self::is_idle). False, with nothing taken,
+    /// once the wasm memory has passed the limit (as `feed`); an error if it is not a
+    /// residue of this file.
+    pub fn absorb(&mut self, residue: &[u8]) -> Result<bool, JsError> {
+        if memory_bytes() > self.memory_limit_bytes {
+            return Ok(false);
+        }
+        let lines_before = self.lines_fed;
+        let Some(inner) = &mut self.inner else {
+            return Ok(false);
+        };
+        let Some(mut file) = inner.current.take() else {
+            return Err(JsError::new("no file is open"));
+        };
+        let (first, coverage) = (file.first_member, &mut file.coverage);
+        let absorbed = match file.input.plain_text() {
+            Some(text) => text.absorb_residue(residue, lines_before, &mut |event, line| {
+                inner.observe(coverage, 0, event, crate::normalize::Origin { file: first, line })
+            }),
+            None => Err("this file is not read as plain text".to_string()),
+        };
+        inner.current = Some(file);
+        absorbed.map(|_| true).map_err(js_error)
     }
 
     /// Feeds the next slice of the open file. False once the wasm memory has passed the
@@ -100,6 +153,10 @@ impl WasmAnalyzer {
         }
     }
 
+    fn text(&mut self) -> Option<&mut crate::ingest::text::TextIngest> {
+        self.inner.as_mut()?.current.as_mut()?.input.plain_text()
+    }
+
     /// Records read so far (events only counted by the prefilter included).
     #[wasm_bindgen(js_name = eventsRead)]
     pub fn events_read(&self) -> f64 {
@@ -119,6 +176,46 @@ impl WasmAnalyzer {
             .take()
             .ok_or_else(|| JsError::new("analysis already finished"))?;
         Ok(WasmReport { report: inner.finish() })
+    }
+}
+
+/// Reads a later part of a file in another worker, keeping for the first worker's
+/// analyzer only what it must parse ([`crate::ingest::residue`]).
+#[wasm_bindgen(js_name = PartReader)]
+pub struct WasmPartReader {
+    reader: Option<crate::ingest::text::TextIngest>,
+}
+
+#[wasm_bindgen(js_class = PartReader)]
+impl WasmPartReader {
+    /// `head` is the start of the file, as fed to the first worker's analyzer before it
+    /// was found [`splittable`](WasmAnalyzer::splittable): it tells the format.
+    #[wasm_bindgen(constructor)]
+    pub fn new(head: &[u8]) -> Result<WasmPartReader, JsError> {
+        let mut sniffer = crate::ingest::text::TextIngest::new(true);
+        sniffer.feed(head, &mut |_, _| {});
+        let reader = sniffer
+            .continuing()
+            .ok_or_else(|| JsError::new("not a UTF-8 XML or JSON Lines log"))?;
+        Ok(Self {
+            reader: Some(reader.collecting()),
+        })
+    }
+
+    /// Reads the next slice of the part.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if let Some(reader) = &mut self.reader {
+            reader.feed(chunk, &mut |_, _| {});
+        }
+    }
+
+    /// Ends the part, which ends the file: its residue, for `Analyzer.absorb`.
+    pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
+        let reader = self
+            .reader
+            .take()
+            .ok_or_else(|| JsError::new("part already finished"))?;
+        Ok(reader.into_residue(true))
     }
 }
 

@@ -19,6 +19,8 @@ const WORKER_URL = new URL("./worker.js", import.meta.url).href;
 const WASM32_GIB = 4;
 /** `?memory-limit-mib=N` lowers the wasm memory at which an analysis stops and keeps what it read. */
 const MEMORY_LIMIT_MIB = Number(new URLSearchParams(location.search).get("memory-limit-mib")) || null;
+/** Workers reading one large log (`?workers=1` reads every file with one; same report). */
+const WORKERS = Number(new URLSearchParams(location.search).get("workers")) === 1 ? 1 : 2;
 
 // Trusted Types (the page's CSP requires them for script URLs): the only script URL the
 // page ever makes is its worker's.
@@ -197,7 +199,7 @@ function analyze(added = []) {
     ...(programs ? { discovery_programs: programs } : {}),
     ...(MEMORY_LIMIT_MIB ? { memory_limit_bytes: MEMORY_LIMIT_MIB * 2 ** 20 } : {}),
   };
-  worker.postMessage({ action: "analyze", id: runId, files, options: Object.keys(options).length ? JSON.stringify(options) : "" });
+  worker.postMessage({ action: "analyze", id: runId, files, options: Object.keys(options).length ? JSON.stringify(options) : "", workers: WORKERS });
 }
 
 function showProgressRows() {

@@ -4,7 +4,13 @@
 // one JS string can hold), and in brief as a ReportModel (model.js). A small report goes
 // to the page whole; of a large one the page asks for what it shows, a page at a time.
 // Exports of the whole report are built here, as Blobs.
-// Messages in:  {action: "analyze", id, files: File[], options: JSON text or ""} | {action: "demo"}
+// A large UTF-8 XML or JSON Lines log is read by two workers: this one reads it up to a
+// cut near the middle (where a line starts a record), a second instance of this script
+// (named "part", given the compiled module) reads the rest into a residue (the records
+// to parse, the skips, the counts; src/ingest/residue.rs) that this one absorbs. If this
+// worker's reader did not end between records at the cut, it reads the rest itself.
+// Messages in:  {action: "analyze", id, files: File[], options: JSON text or "", workers: 1 | 2 (default 2)}
+//               | {action: "demo"}
 //               | {action: "view", id, request, query} | {action: "files", id, request, list, page}
 //               | {action: "export", id, request, format: "json" | "csv" | "html" | "navigator", query}
 //               | {action: "release"} (the report is no longer shown)
@@ -16,7 +22,10 @@
 //               | {action: "report-end", id} | {action: "demo", data: XML text}
 //               | {action: "view" | "files" | "export", id, request, data}: the answer (export: a Blob)
 //               | {action: "error", id, request, data, fatal}: fatal when the wasm instance is lost
-import init, { Analyzer, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
+//               | {action: "split", id, file, cut, absorbed}: a file was read by two workers (absorbed: the
+//                 second's part was taken, else this worker read it again itself)
+// The "part" role: in {module, file, cut, head}; out {progress: bytes} | {residue: Uint8Array} | {error}.
+import init, { Analyzer, PartReader, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
 import { readFile } from "./read-file.js";
 import { ReportModel } from "./model.js";
 import { htmlReportStart, htmlFinding, htmlReportEnd, navigatorLayer } from "./exports.js";
@@ -29,8 +38,17 @@ const WHOLE_MAX = 1000;
 const BLOB_FOLD_CHARS = 32 << 20;
 /** Thrown from the read loop when the analyzer takes no more. */
 const STOP = Symbol("stop");
+/** Files at least this large are read by two workers, when their format allows. */
+const SPLIT_MIN_BYTES = 64 << 20;
+/** What is read before deciding: enough for the format and a JSON file's shape. */
+const HEAD_BYTES = 1 << 20;
+/** How far past the middle a line starting a record is looked for. */
+const CUT_WINDOW_BYTES = 64 << 10;
 
-const ready = init();
+if (self.name === "part") readPartOnRequest();
+/** The compiled module, compiled once: a second worker instantiates it without fetching it again. */
+const compiled = self.name === "part" ? null : compileModule(new URL("./pkg/sysmon_lens_bg.wasm", import.meta.url));
+const ready = compiled?.then((module) => init({ module_or_path: module }));
 let exports;
 /** The last finished report, kept while the page shows it: {id, report (wasm), model}. */
 let held = null;
@@ -43,7 +61,7 @@ console.error = (...args) => {
   if (/panicked at/.test(String(args[0]))) panicked = String(args[0]);
   logError(...args);
 };
-ready.then(
+ready?.then(
   (instance) => {
     exports = instance;
     postMessage({ action: "ready", defaults: JSON.parse(defaultOptions()) });
@@ -80,12 +98,12 @@ function release() {
   held = null;
 }
 
-async function analyze({ id, files, options }) {
+async function analyze({ id, files, options, workers = 2 }) {
   release();
   const analyzer = new Analyzer(options || undefined);
   let trapped = false;
   try {
-    const stopped = await read(id, analyzer, files);
+    const stopped = await read(id, analyzer, files, workers);
     const report = analyzer.finish();
     held = { id, report, model: modelOf(report) };
     const whole = held.model.report.findings.length <= WHOLE_MAX && held.model.report.files.length <= WHOLE_MAX;
@@ -106,33 +124,130 @@ async function analyze({ id, files, options }) {
 }
 
 /** Feeds `files` to `analyzer`; what stopped it early (its memory limit), or null. */
-async function read(id, analyzer, files) {
+async function read(id, analyzer, files, workers) {
   let reported = 0;
   for (const [index, file] of files.entries()) {
     analyzer.beginFile(file.name);
     position = { file: file.name, bytes: 0, size: file.size, events: analyzer.eventsRead() };
+    /** Bytes the other worker has read, counted in the progress shown. */
+    let elsewhere = 0;
+    const progress = (bytes) => {
+      position.bytes = bytes;
+      position.events = analyzer.eventsRead();
+      if (performance.now() - reported >= PROGRESS_MS) {
+        reported = performance.now();
+        postMessage({ action: "progress", id, file: index, bytes: bytes + elsewhere, events: position.events });
+      }
+    };
+    /** Reads `file` from `start` to `end` with `feed`, progress counting from `start`. */
+    const readRange = (start, end, feed) => readFile(start === 0 && end === file.size ? file : file.slice(start, end), (chunk, bytes) => {
+      if (!feed(chunk)) throw STOP;
+      progress(start + bytes);
+    });
+    let part = null;
     try {
-      await readFile(file, (chunk, bytes) => {
-        if (!analyzer.feed(chunk)) throw STOP;
-        position.bytes = bytes;
-        position.events = analyzer.eventsRead();
-        if (performance.now() - reported >= PROGRESS_MS) {
-          reported = performance.now();
-          postMessage({ action: "progress", id, file: index, bytes, events: position.events });
+      if (workers > 1 && file.size >= SPLIT_MIN_BYTES) {
+        const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
+        if (!analyzer.feedCounting(head)) throw STOP;
+        progress(head.length);
+        const cut = analyzer.splittable() ? await cutNearMiddle(file) : null;
+        if (cut === null) {
+          await readRange(HEAD_BYTES, file.size, (chunk) => analyzer.feed(chunk));
+        } else {
+          part = startPart(file, cut, head, (bytes) => { elsewhere = bytes; });
+          await readRange(HEAD_BYTES, cut, (chunk) => analyzer.feedCounting(chunk));
+          const absorbed = analyzer.isIdle();
+          // A second worker that failed (no nested workers, out of memory) leaves the part to this one.
+          const residue = absorbed ? await part.residue.catch(() => null) : null;
+          if (residue) {
+            if (!analyzer.absorb(residue)) throw STOP;
+          } else {
+            part.stop();
+            elsewhere = 0;
+            await readRange(cut, file.size, (chunk) => analyzer.feed(chunk));
+          }
+          postMessage({ action: "split", id, file: index, cut, absorbed: Boolean(residue) });
         }
-      });
+      } else {
+        await readRange(0, file.size, (chunk) => analyzer.feed(chunk));
+      }
     } catch (err) {
       if (err !== STOP) throw err;
+      part?.stop(); // the memory limit stops the second worker too
       analyzer.endFile();
       return {
         limit: analyzer.memoryLimitBytes, memory: exports.memory.buffer.byteLength, events: analyzer.eventsRead(),
         file: index, bytes: position.bytes, unread: files.slice(index + 1).map((f) => f.name),
       };
+    } finally {
+      part?.stop();
     }
     analyzer.endFile();
     postMessage({ action: "progress", id, file: index, bytes: file.size, events: analyzer.eventsRead() });
   }
   return null;
+}
+
+/** Just after the first newline past the middle of `file` that starts a record line, or null. */
+async function cutNearMiddle(file) {
+  const middle = Math.floor(file.size / 2);
+  const window = new Uint8Array(await file.slice(middle, middle + CUT_WINDOW_BYTES).arrayBuffer());
+  for (let at = window.indexOf(10); at !== -1 && at + 1 < window.length; at = window.indexOf(10, at + 1)) {
+    const next = window[at + 1];
+    const event = [60, 69, 118, 101, 110, 116].every((byte, i) => window[at + 1 + i] === byte); // "<Event"
+    if (next === 123 || event) return middle + at + 1; // "{"
+  }
+  return null;
+}
+
+/** A second worker reading `file` from `cut`: {residue: Promise<Uint8Array>, stop()}. */
+function startPart(file, cut, head, onBytes) {
+  const worker = new Worker(new URL(import.meta.url), { type: "module", name: "part" });
+  const residue = new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      if (data.progress !== undefined) onBytes(data.progress);
+      if (data.residue) resolve(data.residue);
+      if (data.error) reject(new Error(`the second worker failed: ${data.error}`));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(`the second worker failed: ${event.message || "worker error"}`));
+    };
+  });
+  residue.catch(() => {}); // awaited only when the part is taken
+  compiled.then((module) => worker.postMessage({ module, file, cut, head }));
+  return { residue, stop: () => worker.terminate() };
+}
+
+/** Compiles the module as it downloads; as a whole if it is not served as application/wasm. */
+async function compileModule(url) {
+  try {
+    return await WebAssembly.compileStreaming(fetch(url));
+  } catch {
+    return WebAssembly.compile(await (await fetch(url)).arrayBuffer());
+  }
+}
+
+/** The "part" role: reads one part of a file into a residue and posts it back. */
+function readPartOnRequest() {
+  addEventListener("message", async ({ data: { module, file, cut, head } }) => {
+    try {
+      await init({ module_or_path: module });
+      const reader = new PartReader(head);
+      let reported = 0;
+      await readFile(file.slice(cut), (chunk, bytes) => {
+        reader.feed(chunk);
+        if (performance.now() - reported >= PROGRESS_MS) {
+          reported = performance.now();
+          postMessage({ progress: bytes });
+        }
+      });
+      const residue = reader.finish();
+      postMessage({ residue }, [residue.buffer]);
+    } catch (err) {
+      postMessage({ error: String(err?.message ?? err) });
+    }
+  });
 }
 
 /** The JSON arrays of a list of the report, each of about PART_BYTES. */

@@ -15,6 +15,7 @@ pub mod json;
 pub mod lines;
 pub mod prefilter;
 pub mod raw_event;
+pub mod residue;
 pub mod segments;
 pub mod text;
 pub mod xml;

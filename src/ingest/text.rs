@@ -5,6 +5,7 @@ use super::decode::TextDecoder;
 use super::json::frames::JsonFramer;
 use super::prefilter::{self, JsonKeys, Verdict};
 use super::raw_event::Producer;
+use super::residue::{self, Collected, Item, Summary};
 use super::xml::frames::XmlFramer;
 use super::{IngestStats, Piece, RawEvent, is_record_marker, json, preview, xml};
 
@@ -30,6 +31,12 @@ pub struct TextIngest {
     /// XML events built in one pass; without it every event goes through the parser
     /// (the reference the fast paths are tested against).
     prefilter: bool,
+    /// When collecting: the records to parse and the skips met, for the first reader.
+    residue: Option<Collected>,
+    /// Newlines fed, counted only when collecting.
+    lines: u64,
+    /// The richest XML layout seen by later parts absorbed as residues.
+    absorbed_layout: &'static str,
     pub stats: IngestStats,
 }
 
@@ -39,6 +46,9 @@ impl TextIngest {
             decoder: TextDecoder::new(),
             reader: Reader::Sniffing(Vec::new()),
             prefilter,
+            residue: None,
+            lines: 0,
+            absorbed_layout: "",
             stats: IngestStats::default(),
         }
     }
@@ -56,6 +66,9 @@ impl TextIngest {
             decoder: self.decoder.continuing()?,
             reader,
             prefilter: self.prefilter,
+            residue: None,
+            lines: 0,
+            absorbed_layout: "",
             // A JSON file's shape, decided by its first record, picks the prefilter's keys.
             stats: IngestStats {
                 format: self.stats.format,
@@ -70,6 +83,79 @@ impl TextIngest {
             Reader::Xml(framer) => framer.is_idle(),
             Reader::Json(framer) => framer.is_idle(),
             _ => false,
+        }
+    }
+
+    /// Puts a [`continuing`](Self::continuing) reader in collecting mode: it frames,
+    /// prefilters and counts as usual, but keeps each record that needs parsing, and each
+    /// skip, for the first reader ([`residue`](super::residue)); it hands on no events.
+    pub fn collecting(mut self) -> Self {
+        self.residue = Some(Collected::default());
+        self
+    }
+
+    /// What a collecting reader found, encoded; `at_eof` when its part ends the file.
+    pub fn into_residue(mut self, at_eof: bool) -> Vec<u8> {
+        if at_eof {
+            self.finish(&mut |_, _| {});
+        }
+        let (kind, layout) = match &self.reader {
+            Reader::Xml(framer) => ("xml", framer.format_name()),
+            _ => ("json", ""),
+        };
+        let summary = Summary {
+            kind: kind.into(),
+            format: self.stats.format.into(),
+            bytes: self.stats.bytes,
+            lines: self.lines,
+            sysmon_events: std::mem::take(&mut self.stats.sysmon_events),
+            layout: layout.into(),
+            idle: self.is_idle(),
+        };
+        self.residue.take().unwrap_or_default().encode(&summary)
+    }
+
+    /// Takes back what a collecting reader of the part after `lines_before` lines of the
+    /// file found, from where this reader [`is_idle`](Self::is_idle): its records are
+    /// parsed here, in order, with their events going to `on_event`. Returns the part's
+    /// summary; refused (nothing taken) when the residue is not one of this file's parts.
+    pub fn absorb_residue(
+        &mut self,
+        encoded: &[u8],
+        lines_before: u64,
+        on_event: &mut dyn FnMut(RawEvent, u64),
+    ) -> Result<Summary, String> {
+        let (summary, items) = residue::decode(encoded)?;
+        let same_kind = matches!(
+            (&self.reader, summary.kind.as_str()),
+            (Reader::Xml(_), "xml") | (Reader::Json(_), "json")
+        );
+        if !same_kind || self.continuing().is_none() {
+            return Err(format!("a {} residue does not continue this reader", summary.kind));
+        }
+        for item in items {
+            match item {
+                Item::Record(line, text) => self.parse_record(text, line + lines_before, on_event),
+                Item::Skip(line, reason) => self.stats.skip(line + lines_before, reason.to_string()),
+            }
+        }
+        self.stats.bytes += summary.bytes;
+        for (&event_id, &count) in &summary.sysmon_events {
+            *self.stats.sysmon_events.entry(event_id).or_default() += count;
+        }
+        self.absorbed_layout = richer_layout(self.absorbed_layout, &summary.layout);
+        Ok(summary)
+    }
+
+    /// Parses one record the prefilter did not count, as [`push`](Self::push) does.
+    fn parse_record(&mut self, text: &[u8], line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
+        let stats = &mut self.stats;
+        match &self.reader {
+            Reader::Xml(_) => match utf8(text) {
+                Ok(text) => parse_xml(stats, text, line, self.prefilter, on_event),
+                Err(err) => stats.skip(line, invalid_utf8(&err)),
+            },
+            _ => parse_json(stats, text, line, on_event),
         }
     }
 
@@ -88,6 +174,9 @@ impl TextIngest {
     /// Feeds the next chunk of the file; Sysmon events go to `on_event` with their line.
     pub fn feed(&mut self, chunk: &[u8], on_event: &mut dyn FnMut(RawEvent, u64)) {
         self.stats.bytes += chunk.len() as u64;
+        if self.residue.is_some() {
+            self.lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        }
         self.push(chunk, false, on_event);
     }
 
@@ -95,7 +184,7 @@ impl TextIngest {
     pub fn finish(&mut self, on_event: &mut dyn FnMut(RawEvent, u64)) {
         self.push(&[], true, on_event);
         if let Reader::Xml(framer) = &self.reader {
-            self.stats.format = framer.format_name();
+            self.stats.format = richer_layout(framer.format_name(), self.absorbed_layout);
         }
         if self.stats.format.is_empty() {
             self.stats.format = "unknown";
@@ -161,25 +250,19 @@ impl TextIngest {
                     self.decoder.finish(&mut framer.buf);
                 }
                 let prefilter = self.prefilter;
+                let residue = &mut self.residue;
                 framer.drain(at_eof, &mut |piece| match piece {
                     Piece::Record { text, line } => match utf8(text) {
                         Ok(valid) if prefilter && let Verdict::CountOnly(event_id) = prefilter::xml_event(valid) => {
                             stats.count_sysmon(event_id)
                         }
-                        Ok(text) => match if prefilter {
-                            xml::read_event(text)
-                        } else {
-                            xml::parse::parse_event(text)
-                        } {
-                            Ok(event) => accept(stats, event, line, on_event),
-                            Err(reason) => stats.skip(line, reason),
+                        Ok(text) => match residue {
+                            Some(residue) => residue.record(line, text.as_bytes()),
+                            None => parse_xml(stats, text, line, prefilter, on_event),
                         },
-                        Err(err) => stats.skip(
-                            line,
-                            format!("invalid UTF-8 at byte {} of the event", err.valid_up_to()),
-                        ),
+                        Err(err) => skip(stats, residue, line, invalid_utf8(&err)),
                     },
-                    Piece::Skipped { line, reason } => stats.skip(line, reason),
+                    Piece::Skipped { line, reason } => skip(stats, residue, line, reason),
                 });
             }
             Reader::Csv(rows, pending) => {
@@ -199,27 +282,76 @@ impl TextIngest {
                     self.decoder.finish(&mut framer.buf);
                 }
                 let keys = self.prefilter.then(|| JsonKeys::of(stats.format)).flatten();
+                let residue = &mut self.residue;
                 framer.drain(at_eof, &mut |piece| match piece {
                     Piece::Record { text, .. }
                         if let Some(Verdict::CountOnly(event_id)) = keys.map(|keys| keys.record(text)) =>
                     {
                         stats.count_sysmon(event_id)
                     }
-                    Piece::Record { text, line } => match json::parse_record(text) {
-                        Ok(parsed) => {
-                            if stats.format.is_empty() {
-                                stats.format = parsed.format;
-                            }
-                            for event in parsed.events {
-                                accept(stats, event, line, on_event);
-                            }
-                        }
-                        Err(reason) => stats.skip(line, reason),
+                    Piece::Record { text, line } => match residue {
+                        Some(residue) => residue.record(line, text),
+                        None => parse_json(stats, text, line, on_event),
                     },
-                    Piece::Skipped { line, reason } => stats.skip(line, reason),
+                    Piece::Skipped { line, reason } => skip(stats, residue, line, reason),
                 });
             }
         }
+    }
+}
+
+/// Parses an XML event the prefilter did not count, and takes it in.
+fn parse_xml(stats: &mut IngestStats, text: &str, line: u64, prefilter: bool, on_event: &mut dyn FnMut(RawEvent, u64)) {
+    let parsed = if prefilter {
+        xml::read_event(text)
+    } else {
+        xml::parse::parse_event(text)
+    };
+    match parsed {
+        Ok(event) => accept(stats, event, line, on_event),
+        Err(reason) => stats.skip(line, reason),
+    }
+}
+
+/// Parses a JSON record the prefilter did not count, and takes in its events.
+fn parse_json(stats: &mut IngestStats, text: &[u8], line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
+    match json::parse_record(text) {
+        Ok(parsed) => {
+            if stats.format.is_empty() {
+                stats.format = parsed.format;
+            }
+            for event in parsed.events {
+                accept(stats, event, line, on_event);
+            }
+        }
+        Err(reason) => stats.skip(line, reason),
+    }
+}
+
+/// A skip, kept in the residue when collecting.
+fn skip(stats: &mut IngestStats, residue: &mut Option<Collected>, line: u64, reason: String) {
+    match residue {
+        Some(residue) => residue.skip(line, &reason),
+        None => stats.skip(line, reason),
+    }
+}
+
+fn invalid_utf8(err: &std::str::Utf8Error) -> String {
+    format!("invalid UTF-8 at byte {} of the event", err.valid_up_to())
+}
+
+/// The richer of two XML layout names: a root seen anywhere makes the file
+/// `xml-events`, else an event on several lines or sharing one makes it `xml-rootless`.
+fn richer_layout(mine: &'static str, theirs: &str) -> &'static str {
+    let rank = |name: &str| match name {
+        "xml-events" => 2,
+        "xml-rootless" => 1,
+        _ => 0,
+    };
+    match rank(theirs) {
+        theirs_rank if theirs_rank <= rank(mine) => mine,
+        2 => "xml-events",
+        _ => "xml-rootless",
     }
 }
 
