@@ -506,7 +506,7 @@ impl<'d> Record<'d> {
         let mut at = at + 9;
         if at == definition as usize {
             let size = u32_at(data, at + 20)? as usize;
-            at += 24 + size;
+            at = at.checked_add(size)?.checked_add(24)?;
         }
         let count = u32_at(data, at)? as usize;
         if count > MAX_VALUES {

@@ -7,7 +7,10 @@
 //! whole. Each record read here ([`binxml`], [`walk`]) is decided as the XML path
 //! would decide it, [`prefilter::is_read_by_detections`] included: a non-Sysmon event
 //! is counted as other, a Sysmon event of an EventID no detection reads is counted,
-//! and a Sysmon process creation or network connection becomes its event.
+//! and a Sysmon process creation or network connection becomes its event. A record
+//! read here is one the crate reads without error too ([`binxml`] reads the same bytes
+//! and accepts less), and one it renders without error ([`walk`] gives up on what the
+//! renderer refuses).
 //!
 //! Rendering costs the crate a chunk-wide budget (output bytes and tree nodes), which
 //! fails the chunk's later records once spent, so leaving records unrendered could let
@@ -172,15 +175,10 @@ fn decide(reading: &Reading<'_>) -> Option<Decision> {
     event.computer = element(&reading.computer)?;
     event.system_time = attribute(&reading.system_time)?;
     event.security_user_id = attribute(&reading.user_id)?;
-    event.data = reading
-        .data
-        .iter()
-        .map(|&(name, text)| {
-            Some((
-                value_text::read(name, Place::Attribute)?,
-                value_text::read(text, Place::Element)?,
-            ))
-        })
-        .collect::<Option<_>>()?;
+    event.data = Vec::with_capacity(reading.data.len());
+    for &(name, text) in &reading.data {
+        let name = value_text::read(name, Place::Attribute)?;
+        event.data.push((name, value_text::read(text, Place::Element)?));
+    }
     Some(Decision::Event(Box::new(event)))
 }

@@ -100,9 +100,23 @@ fn hex_byte(byte: u8, alphabet: &[u8; 16], out: &mut String) {
 
 /// UTF-16LE code units as written (with `_` for what XML cannot hold) and read back.
 fn utf16(units: &[u8], place: Place) -> Option<String> {
-    // Printable ASCII, nearly all of it, is read back as is.
+    // Printable ASCII, nearly all of it, is read back as is: four code units at a time while
+    // their high bytes are zero and their low bytes from ' ' to '~', then one at a time.
     let mut ascii = Vec::with_capacity(units.len() / 2);
-    let mut rest = units;
+    let mut at = 0;
+    while let Some(word) = units.get(at..at + 8) {
+        let lanes = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+        const LOW_BITS: u64 = 0x0080_0080_0080_0080;
+        let printable = lanes & 0xff00_ff00_ff00_ff00 == 0
+            && lanes.wrapping_add(0x0060_0060_0060_0060) & LOW_BITS == LOW_BITS
+            && lanes.wrapping_add(0x0001_0001_0001_0001) & LOW_BITS == 0;
+        if !printable {
+            break;
+        }
+        ascii.extend_from_slice(&[word[0], word[2], word[4], word[6]]);
+        at += 8;
+    }
+    let mut rest = &units[at..];
     while let [low @ b' '..=b'~', 0, tail @ ..] = rest {
         ascii.push(*low);
         rest = tail;
@@ -232,6 +246,25 @@ mod tests {
         assert_eq!(read(&[0x61, 0x09, 0x0a], Place::Element).as_deref(), Some("a\t\n"));
         assert_eq!(read(&[0x0a], Place::Attribute), None);
         assert_eq!(read(&[0x0d], Place::Element), None);
+        // Every code unit below 0x100 in each of four places of a word read four at a time.
+        for unit in 0..=0xffu8 {
+            for place in 0..4 {
+                let mut units: Vec<u16> = "abcdefgh".encode_utf16().collect();
+                units[place] = u16::from(unit);
+                let expected = match char::from(unit) {
+                    '\r' => None,
+                    c @ ('\t' | '\n') => Some(c),
+                    c if c < ' ' => Some('_'),
+                    c => Some(c),
+                };
+                let text = read(&units, Place::Element);
+                assert_eq!(
+                    text.map(|text| text.chars().nth(place)),
+                    expected.map(Some),
+                    "{unit:#x}"
+                );
+            }
+        }
     }
 
     #[test]
