@@ -116,7 +116,7 @@ impl HttpFromMsiexecHardened {
             let syms = KEY_FIELDS.map(|name| connection.sym(strings, name));
             for sym in syms.into_iter().flatten() {
                 let upper =
-                    strings.fold_guid(sym).is_none() && strings.text(sym).bytes().any(|b| b.is_ascii_uppercase());
+                    strings.fold_packed(sym).is_none() && strings.text(sym).bytes().any(|b| b.is_ascii_uppercase());
                 if upper && !folds.contains_key(&sym) {
                     folds.insert(sym, strings.fold(sym));
                 }
@@ -255,7 +255,7 @@ impl Join<'_> {
     fn fold(&self, sym: Sym) -> Sym {
         let strings = &self.arena.strings;
         strings
-            .fold_guid(sym)
+            .fold_packed(sym)
             .or_else(|| self.folds.get(&sym).copied())
             .unwrap_or(sym)
     }

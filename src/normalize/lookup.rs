@@ -43,7 +43,7 @@ impl Lookup {
             .flat_map(|p| [p.guid, p.parent_guid])
             .chain(connections.iter().map(|c| c.guid));
         for sym in hosts.chain(guids).flatten() {
-            if strings.fold_guid(sym).is_none() && !folds.contains_key(&sym) {
+            if strings.fold_packed(sym).is_none() && !folds.contains_key(&sym) {
                 folds.insert(sym, strings.fold(sym));
             }
         }
@@ -76,7 +76,7 @@ impl Lookup {
     /// A host or GUID of the rows, folded ([`Strings::fold`]).
     pub fn fold(&self, strings: &Strings, sym: Sym) -> Sym {
         strings
-            .fold_guid(sym)
+            .fold_packed(sym)
             .unwrap_or_else(|| self.folds.get(&sym).copied().unwrap_or(sym))
     }
 
