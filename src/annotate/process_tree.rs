@@ -8,7 +8,7 @@
 
 use crate::normalize::arena::{Arena, ConnectionEntry, ProcessEntry};
 use crate::normalize::intern::Sym;
-use crate::normalize::lookup::{Key, Lookup};
+use crate::normalize::lookup::{ConnectionLookup, Key, Lookup};
 use crate::normalize::{Origin, basename};
 use foldhash::fast::FixedState;
 use jiff::Timestamp;
@@ -69,6 +69,7 @@ pub struct ProcessTree {
 pub struct TreeIndex<'a> {
     arena: &'a Arena,
     lookup: &'a Lookup,
+    connections: ConnectionLookup,
     /// Each process's parent row, or [`NONE`].
     parents: Vec<u32>,
     /// Processes that have a parent, by parent, then in row order.
@@ -80,6 +81,7 @@ impl<'a> TreeIndex<'a> {
         let mut index = Self {
             arena,
             lookup,
+            connections: ConnectionLookup::new(arena, lookup),
             parents: Vec::new(),
             children: Vec::new(),
         };
@@ -185,8 +187,14 @@ impl<'a> TreeIndex<'a> {
         let fold = |sym| lookup.fold(&arena.strings, sym);
         let host = p.host.map(fold);
         let guid = move |guid: Option<Sym>| guid.map(fold);
-        lookup
-            .connections_with(arena, guid(p.guid).map(|g| (host, g)), p.pid.map(|pid| (host, pid)))
+        self.connections
+            .with(
+                arena,
+                lookup,
+                guid(p.guid).map(|g| (host, g)),
+                p.pid.map(|pid| (host, pid)),
+            )
+            .into_iter()
             .map(|c| &arena.connections[c])
             .filter(move |c| {
                 if c.host.map(fold) != host {

@@ -15,7 +15,7 @@ use super::http_connections::{HttpConnection, HttpConnections};
 use super::kept::KeptEvent;
 use super::msiexec_http_network::HttpFromMsiexec;
 use super::{Match, Mode, Seen, Why, fill_null, same};
-use crate::normalize::arena::Arena;
+use crate::normalize::arena::{Arena, ConnectionEntry};
 use crate::normalize::intern::{Strings, Sym};
 use crate::normalize::lookup::{Key, Lookup};
 use crate::normalize::time::ctime;
@@ -67,8 +67,8 @@ impl HttpFromMsiexecHardened {
         }
     }
 
-    /// Reads a connection whose arena row is `row`.
-    pub fn observe_traffic(&mut self, traffic: &TrafficRow, seen: &Seen, row: u32, strings: &mut Strings) {
+    /// Reads a connection whose arena row is number `row`.
+    pub fn observe_traffic(&mut self, traffic: &TrafficRow, seen: &Seen, row: u32, arena: &mut Arena) {
         if !matches!(traffic.dest_port.as_deref(), Some("80" | "443")) {
             return;
         }
@@ -77,7 +77,8 @@ impl HttpFromMsiexecHardened {
             .process_name
             .as_deref()
             .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe"));
-        self.connections.push(seen, row, own, strings);
+        let entry = arena.connections[row as usize];
+        self.connections.push(seen, (row, &entry), own, &mut arena.strings);
     }
 
     /// The msiexec processes' keys, folded with every text a key holds interned.
@@ -110,9 +111,9 @@ impl HttpFromMsiexecHardened {
     }
 
     /// Folds of the texts with upper case the connections' keys hold (hosts, mostly).
-    fn connection_folds(&self, strings: &mut Strings) -> HashMap<Sym, Sym, FixedState> {
+    fn connection_folds(&self, strings: &mut Strings, rows: &[ConnectionEntry]) -> HashMap<Sym, Sym, FixedState> {
         let mut folds = HashMap::default();
-        for connection in self.connections.iter() {
+        for connection in self.connections.iter(rows) {
             let syms = KEY_FIELDS.map(|name| connection.sym(strings, name));
             for sym in syms.into_iter().flatten() {
                 let upper =
@@ -127,7 +128,7 @@ impl HttpFromMsiexecHardened {
 
     pub fn finish(self, arena: &mut Arena, lookup: &Lookup) -> Vec<Match> {
         let candidates = self.candidates(&mut arena.strings);
-        let folds = self.connection_folds(&mut arena.strings);
+        let folds = self.connection_folds(&mut arena.strings, &arena.connections);
         let join = Join {
             arena,
             lookup,
@@ -137,13 +138,13 @@ impl HttpFromMsiexecHardened {
         };
         let strings = &arena.strings;
         let mut joined_per_process = vec![0usize; self.processes.len()];
-        for connection in self.connections.iter() {
+        for connection in self.connections.iter(&arena.connections) {
             for (i, _) in join.joins(&connection) {
                 joined_per_process[i] += 1;
             }
         }
         let mut matches = Vec::new();
-        for connection in self.connections.iter() {
+        for connection in self.connections.iter(&arena.connections) {
             let owner = join.joins(&connection).into_iter().next();
             let (process_row, process_evidence, conditions, notes) = match owner {
                 Some((i, how)) => {
@@ -191,7 +192,7 @@ impl HttpFromMsiexecHardened {
                 }
                 None => continue,
             };
-            let entry = &arena.connections[connection.row];
+            let entry = connection.entry;
             let c = traffic_row(&connection, strings);
             let mut conditions = conditions;
             conditions.push(format!("dest_port {} is 80 or 443", fill_null(&c.dest_port)));
@@ -306,7 +307,7 @@ impl Join<'_> {
             .process_id
             .as_ref()
             .filter(|pid| c.value(strings, "ProcessId").as_deref() == Some(pid.as_str()))?;
-        let (start, at) = (process.start?, self.arena.connections[c.row].time()?);
+        let (start, at) = (process.start?, c.entry.time()?);
         let key = self.candidates.starts[i];
         let processes = &self.arena.processes;
         let reused = key.is_some_and(|key| {
