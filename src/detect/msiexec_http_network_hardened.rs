@@ -198,7 +198,10 @@ impl HttpFromMsiexecHardened {
             conditions.push(format!("dest_port {} is 80 or 443", fill_null(&c.dest_port)));
             let remote_host = c.dest.clone().filter(|dest| Some(dest) != c.dest_ip.as_ref());
             let mut row = Map::new();
-            row.insert("_time".into(), entry.time().map_or(Value::Null, |t| ctime(t).into()));
+            row.insert(
+                "_time".into(),
+                arena.time(entry.time).map_or(Value::Null, |t| ctime(t).into()),
+            );
             row.insert(
                 "user".into(),
                 fill_null(&process_row.user.clone().or_else(|| c.user.clone())).into(),
@@ -217,7 +220,7 @@ impl HttpFromMsiexecHardened {
             row.insert("dest_host".into(), fill_null(&remote_host).into());
             let evidence = process_evidence
                 .into_iter()
-                .chain([connection.evidence(strings, entry.time(), entry.origin())])
+                .chain([connection.evidence(strings, arena.time(entry.time), arena.origin(entry.origin))])
                 .collect();
             matches.push(Match {
                 detection: HttpFromMsiexec::meta(),
@@ -307,13 +310,13 @@ impl Join<'_> {
             .process_id
             .as_ref()
             .filter(|pid| c.value(strings, "ProcessId").as_deref() == Some(pid.as_str()))?;
-        let (start, at) = (process.start?, c.entry.time()?);
+        let (start, at) = (process.start?, self.arena.time(c.entry.time)?);
         let key = self.candidates.starts[i];
         let processes = &self.arena.processes;
         let reused = key.is_some_and(|key| {
             self.lookup
                 .processes_with_pid(self.arena, key)
-                .filter_map(|other| processes[other].time())
+                .filter_map(|other| self.arena.time(processes[other].time))
                 .any(|other| other > start && other <= at)
         });
         (start <= at && !reused).then(|| {

@@ -37,6 +37,7 @@ impl Lookup {
             strings,
             processes,
             connections,
+            ..
         } = arena;
         let mut folds = HashMap::default();
         let hosts = processes
@@ -57,12 +58,13 @@ impl Lookup {
             processes_by_pid: Vec::new(),
             processes_by_origin: Vec::new(),
         };
-        let strings = &*strings;
-        let fold = |sym| lookup.fold(strings, sym);
-        let processes_by_pid = sorted(processes, |p| Some((p.host.map(fold), p.pid?)));
+        let arena = &*arena;
+        let fold = |sym| lookup.fold(&arena.strings, sym);
+        let processes_by_pid = sorted(&arena.processes, |p| Some((p.host.map(fold), p.pid?)));
         lookup.processes_by_pid = processes_by_pid;
-        if !processes.is_sorted_by_key(ProcessEntry::origin) {
-            lookup.processes_by_origin = sorted(processes, |p| Some(p.origin()));
+        let origin = |p: &ProcessEntry| arena.origin(p.origin);
+        if !arena.processes.is_sorted_by_key(origin) {
+            lookup.processes_by_origin = sorted(&arena.processes, |p| Some(origin(p)));
         }
         lookup
     }
@@ -90,11 +92,11 @@ impl Lookup {
 
     /// The last process whose creation event is at `origin`.
     pub fn process_at(&self, arena: &Arena, origin: Origin) -> Option<usize> {
-        let at = |i: usize| arena.processes[i].origin();
+        let at = |i: usize| arena.origin(arena.processes[i].origin);
         let i = if self.processes_by_origin.is_empty() {
             arena
                 .processes
-                .partition_point(|p| p.origin() <= origin)
+                .partition_point(|p| arena.origin(p.origin) <= origin)
                 .checked_sub(1)?
         } else {
             let end = self.processes_by_origin.partition_point(|&i| at(i as usize) <= origin);
