@@ -279,9 +279,8 @@ impl Analyzer {
         {
             self.summary.users.insert(user.clone());
         }
-        let strings = &mut self.arena.strings;
         self.detections
-            .observe(&event, &cim, time.as_ref(), origin, row, strings);
+            .observe(&event, &cim, time.as_ref(), origin, row, &mut self.arena);
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::normalize::arena::{Arena, ConnectionEntry, ProcessEntry};
 use crate::normalize::intern::Sym;
-use crate::normalize::lookup::{Key, Lookup};
+use crate::normalize::lookup::{ConnectionLookup, Key, Lookup};
 use crate::normalize::{Origin, basename};
 use foldhash::fast::FixedState;
 use jiff::Timestamp;
@@ -69,6 +69,7 @@ pub struct ProcessTree {
 pub struct TreeIndex<'a> {
     arena: &'a Arena,
     lookup: &'a Lookup,
+    connections: ConnectionLookup,
     /// Each process's parent row, or [`NONE`].
     parents: Vec<u32>,
     /// Processes that have a parent, by parent, then in row order.
@@ -80,6 +81,7 @@ impl<'a> TreeIndex<'a> {
         let mut index = Self {
             arena,
             lookup,
+            connections: ConnectionLookup::new(arena, lookup),
             parents: Vec::new(),
             children: Vec::new(),
         };
@@ -140,7 +142,7 @@ impl<'a> TreeIndex<'a> {
                     Some(guid) => by_guid(key(p.host, guid)).map(|row| row as usize),
                     None => p
                         .parent_pid
-                        .and_then(|pid| self.by_pid_before((p.host.map(fold), pid), p.time())),
+                        .and_then(|pid| self.by_pid_before((p.host.map(fold), pid), arena.time(p.time))),
                 };
                 parent
                     .filter(|&parent| parent != row as usize)
@@ -172,11 +174,11 @@ impl<'a> TreeIndex<'a> {
         let processes = &self.arena.processes;
         self.lookup
             .processes_with_pid(self.arena, key)
-            .filter(|&i| match (processes[i].time(), at) {
+            .filter(|&i| match (self.arena.time(processes[i].time), at) {
                 (Some(start), Some(at)) => start <= at,
                 _ => true,
             })
-            .max_by_key(|&i| processes[i].time())
+            .max_by_key(|&i| self.arena.time(processes[i].time))
     }
 
     fn connections_of(&self, i: usize) -> impl Iterator<Item = &ConnectionEntry> {
@@ -185,8 +187,14 @@ impl<'a> TreeIndex<'a> {
         let fold = |sym| lookup.fold(&arena.strings, sym);
         let host = p.host.map(fold);
         let guid = move |guid: Option<Sym>| guid.map(fold);
-        lookup
-            .connections_with(arena, guid(p.guid).map(|g| (host, g)), p.pid.map(|pid| (host, pid)))
+        self.connections
+            .with(
+                arena,
+                lookup,
+                guid(p.guid).map(|g| (host, g)),
+                p.pid.map(|pid| (host, pid)),
+            )
+            .into_iter()
             .map(|c| &arena.connections[c])
             .filter(move |c| {
                 if c.host.map(fold) != host {
@@ -195,7 +203,7 @@ impl<'a> TreeIndex<'a> {
                 match (guid(c.guid), guid(p.guid)) {
                     (Some(a), Some(b)) => a == b,
                     _ => match c.pid {
-                        Some(pid) => c.pid == p.pid && self.by_pid_before((host, pid), c.time()) == Some(i),
+                        Some(pid) => c.pid == p.pid && self.by_pid_before((host, pid), arena.time(c.time)) == Some(i),
                         None => false,
                     },
                 }
@@ -216,7 +224,9 @@ impl<'a> TreeIndex<'a> {
         let Some(subject) = subject else {
             // Only the connection is known: one node for the process that made it.
             let connections = &self.arena.connections;
-            if let Some(c) = connection_event.and_then(|o| connections.iter().find(|c| c.origin() == o)) {
+            if let Some(c) =
+                connection_event.and_then(|o| connections.iter().find(|c| self.arena.origin(c.origin) == o))
+            {
                 tree.nodes.push(TreeNode {
                     id: 0,
                     role: "process",
@@ -334,8 +344,8 @@ impl TreeIndex<'_> {
                 pid: self.text(p.pid),
                 user: self.text(p.user),
                 command_line: self.text(p.command_line),
-                time: p.time().map(|t| t.to_string()),
-                event: Some(p.origin()),
+                time: self.arena.time(p.time).map(|t| t.to_string()),
+                event: Some(self.arena.origin(p.origin)),
                 location: None,
             });
             id
@@ -345,11 +355,11 @@ impl TreeIndex<'_> {
     fn connection(&self, node: usize, c: &ConnectionEntry) -> TreeConnection {
         TreeConnection {
             node,
-            time: c.time().map(|t| t.to_string()),
+            time: self.arena.time(c.time).map(|t| t.to_string()),
             dest_ip: self.text(c.dest_ip),
             dest_port: self.text(c.dest_port),
             dest_host: self.text(c.dest_host),
-            event: c.origin(),
+            event: self.arena.origin(c.origin),
             location: None,
         }
     }

@@ -119,7 +119,7 @@ impl Detections {
         }
     }
 
-    /// Reads one event; `row` is its number among the arena's rows of its kind.
+    /// Reads one event; `row` is the number of its row among the arena's of its kind.
     pub fn observe(
         &mut self,
         event: &RawEvent,
@@ -127,8 +127,9 @@ impl Detections {
         time: Option<&EventTime>,
         origin: Origin,
         row: Option<u32>,
-        strings: &mut Strings,
+        arena: &mut Arena,
     ) {
+        let strings = &mut arena.strings;
         let seen = Seen { event, time, origin };
         match cim {
             Cim::Process(process) => {
@@ -140,7 +141,7 @@ impl Detections {
             Cim::Traffic(traffic) => {
                 self.http_network.observe_traffic(traffic, &seen, strings);
                 if let Some(row) = row {
-                    self.http_network_hardened.observe_traffic(traffic, &seen, row, strings);
+                    self.http_network_hardened.observe_traffic(traffic, &seen, row, arena);
                 }
             }
             Cim::Other => {}

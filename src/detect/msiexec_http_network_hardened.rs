@@ -15,7 +15,7 @@ use super::http_connections::{HttpConnection, HttpConnections};
 use super::kept::KeptEvent;
 use super::msiexec_http_network::HttpFromMsiexec;
 use super::{Match, Mode, Seen, Why, fill_null, same};
-use crate::normalize::arena::Arena;
+use crate::normalize::arena::{Arena, ConnectionEntry};
 use crate::normalize::intern::{Strings, Sym};
 use crate::normalize::lookup::{Key, Lookup};
 use crate::normalize::time::ctime;
@@ -67,8 +67,8 @@ impl HttpFromMsiexecHardened {
         }
     }
 
-    /// Reads a connection whose arena row is `row`.
-    pub fn observe_traffic(&mut self, traffic: &TrafficRow, seen: &Seen, row: u32, strings: &mut Strings) {
+    /// Reads a connection whose arena row is number `row`.
+    pub fn observe_traffic(&mut self, traffic: &TrafficRow, seen: &Seen, row: u32, arena: &mut Arena) {
         if !matches!(traffic.dest_port.as_deref(), Some("80" | "443")) {
             return;
         }
@@ -77,7 +77,8 @@ impl HttpFromMsiexecHardened {
             .process_name
             .as_deref()
             .is_some_and(|name| name.eq_ignore_ascii_case("msiexec.exe"));
-        self.connections.push(seen, row, own, strings);
+        let entry = arena.connections[row as usize];
+        self.connections.push(seen, (row, &entry), own, &mut arena.strings);
     }
 
     /// The msiexec processes' keys, folded with every text a key holds interned.
@@ -110,13 +111,13 @@ impl HttpFromMsiexecHardened {
     }
 
     /// Folds of the texts with upper case the connections' keys hold (hosts, mostly).
-    fn connection_folds(&self, strings: &mut Strings) -> HashMap<Sym, Sym, FixedState> {
+    fn connection_folds(&self, strings: &mut Strings, rows: &[ConnectionEntry]) -> HashMap<Sym, Sym, FixedState> {
         let mut folds = HashMap::default();
-        for connection in self.connections.iter() {
+        for connection in self.connections.iter(rows) {
             let syms = KEY_FIELDS.map(|name| connection.sym(strings, name));
             for sym in syms.into_iter().flatten() {
                 let upper =
-                    strings.fold_guid(sym).is_none() && strings.text(sym).bytes().any(|b| b.is_ascii_uppercase());
+                    strings.fold_packed(sym).is_none() && strings.text(sym).bytes().any(|b| b.is_ascii_uppercase());
                 if upper && !folds.contains_key(&sym) {
                     folds.insert(sym, strings.fold(sym));
                 }
@@ -127,7 +128,7 @@ impl HttpFromMsiexecHardened {
 
     pub fn finish(self, arena: &mut Arena, lookup: &Lookup) -> Vec<Match> {
         let candidates = self.candidates(&mut arena.strings);
-        let folds = self.connection_folds(&mut arena.strings);
+        let folds = self.connection_folds(&mut arena.strings, &arena.connections);
         let join = Join {
             arena,
             lookup,
@@ -137,13 +138,13 @@ impl HttpFromMsiexecHardened {
         };
         let strings = &arena.strings;
         let mut joined_per_process = vec![0usize; self.processes.len()];
-        for connection in self.connections.iter() {
+        for connection in self.connections.iter(&arena.connections) {
             for (i, _) in join.joins(&connection) {
                 joined_per_process[i] += 1;
             }
         }
         let mut matches = Vec::new();
-        for connection in self.connections.iter() {
+        for connection in self.connections.iter(&arena.connections) {
             let owner = join.joins(&connection).into_iter().next();
             let (process_row, process_evidence, conditions, notes) = match owner {
                 Some((i, how)) => {
@@ -191,13 +192,16 @@ impl HttpFromMsiexecHardened {
                 }
                 None => continue,
             };
-            let entry = &arena.connections[connection.row];
+            let entry = connection.entry;
             let c = traffic_row(&connection, strings);
             let mut conditions = conditions;
             conditions.push(format!("dest_port {} is 80 or 443", fill_null(&c.dest_port)));
             let remote_host = c.dest.clone().filter(|dest| Some(dest) != c.dest_ip.as_ref());
             let mut row = Map::new();
-            row.insert("_time".into(), entry.time().map_or(Value::Null, |t| ctime(t).into()));
+            row.insert(
+                "_time".into(),
+                arena.time(entry.time).map_or(Value::Null, |t| ctime(t).into()),
+            );
             row.insert(
                 "user".into(),
                 fill_null(&process_row.user.clone().or_else(|| c.user.clone())).into(),
@@ -216,7 +220,7 @@ impl HttpFromMsiexecHardened {
             row.insert("dest_host".into(), fill_null(&remote_host).into());
             let evidence = process_evidence
                 .into_iter()
-                .chain([connection.evidence(strings, entry.time(), entry.origin())])
+                .chain([connection.evidence(strings, arena.time(entry.time), arena.origin(entry.origin))])
                 .collect();
             matches.push(Match {
                 detection: HttpFromMsiexec::meta(),
@@ -255,7 +259,7 @@ impl Join<'_> {
     fn fold(&self, sym: Sym) -> Sym {
         let strings = &self.arena.strings;
         strings
-            .fold_guid(sym)
+            .fold_packed(sym)
             .or_else(|| self.folds.get(&sym).copied())
             .unwrap_or(sym)
     }
@@ -306,13 +310,13 @@ impl Join<'_> {
             .process_id
             .as_ref()
             .filter(|pid| c.value(strings, "ProcessId").as_deref() == Some(pid.as_str()))?;
-        let (start, at) = (process.start?, self.arena.connections[c.row].time()?);
+        let (start, at) = (process.start?, self.arena.time(c.entry.time)?);
         let key = self.candidates.starts[i];
         let processes = &self.arena.processes;
         let reused = key.is_some_and(|key| {
             self.lookup
                 .processes_with_pid(self.arena, key)
-                .filter_map(|other| processes[other].time())
+                .filter_map(|other| self.arena.time(processes[other].time))
                 .any(|other| other > start && other <= at)
         });
         (start <= at && !reused).then(|| {

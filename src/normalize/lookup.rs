@@ -1,5 +1,6 @@
 //! Lookups over the arena's rows, built once when the input has ended: processes by
-//! host and pid or by where their event is, connections by host and GUID or pid.
+//! host and pid or by where their event is, connections by host and GUID or pid
+//! (built apart, once the detections' state is freed, as only trees ask for them).
 //!
 //! Each is an array of row numbers sorted by key (4 bytes a row) and searched by
 //! halving, where a map of strings cost a hundred bytes a row; they answer the few
@@ -22,8 +23,12 @@ pub struct Lookup {
     processes_by_pid: Vec<u32>,
     /// Empty when the rows are already in the order of their events.
     processes_by_origin: Vec<u32>,
-    connections_by_guid: Vec<u32>,
-    connections_by_pid: Vec<u32>,
+}
+
+/// Connections by host and GUID, and by host and pid.
+pub struct ConnectionLookup {
+    by_guid: Vec<u32>,
+    by_pid: Vec<u32>,
 }
 
 impl Lookup {
@@ -32,6 +37,7 @@ impl Lookup {
             strings,
             processes,
             connections,
+            ..
         } = arena;
         let mut folds = HashMap::default();
         let hosts = processes
@@ -43,7 +49,7 @@ impl Lookup {
             .flat_map(|p| [p.guid, p.parent_guid])
             .chain(connections.iter().map(|c| c.guid));
         for sym in hosts.chain(guids).flatten() {
-            if strings.fold_guid(sym).is_none() && !folds.contains_key(&sym) {
+            if strings.fold_packed(sym).is_none() && !folds.contains_key(&sym) {
                 folds.insert(sym, strings.fold(sym));
             }
         }
@@ -51,32 +57,22 @@ impl Lookup {
             folds,
             processes_by_pid: Vec::new(),
             processes_by_origin: Vec::new(),
-            connections_by_guid: Vec::new(),
-            connections_by_pid: Vec::new(),
         };
-        let strings = &*strings;
-        lookup.processes_by_pid = sorted(processes, |p| {
-            Some((p.host.map(|host| lookup.fold(strings, host)), p.pid?))
-        });
-        if !processes.is_sorted_by_key(ProcessEntry::origin) {
-            lookup.processes_by_origin = sorted(processes, |p| Some(p.origin()));
+        let arena = &*arena;
+        let fold = |sym| lookup.fold(&arena.strings, sym);
+        let processes_by_pid = sorted(&arena.processes, |p| Some((p.host.map(fold), p.pid?)));
+        lookup.processes_by_pid = processes_by_pid;
+        let origin = |p: &ProcessEntry| arena.origin(p.origin);
+        if !arena.processes.is_sorted_by_key(origin) {
+            lookup.processes_by_origin = sorted(&arena.processes, |p| Some(origin(p)));
         }
-        lookup.connections_by_guid = sorted(connections, |c| {
-            Some((
-                c.host.map(|host| lookup.fold(strings, host)),
-                lookup.fold(strings, c.guid?),
-            ))
-        });
-        lookup.connections_by_pid = sorted(connections, |c| {
-            Some((c.host.map(|host| lookup.fold(strings, host)), c.pid?))
-        });
         lookup
     }
 
     /// A host or GUID of the rows, folded ([`Strings::fold`]).
     pub fn fold(&self, strings: &Strings, sym: Sym) -> Sym {
         strings
-            .fold_guid(sym)
+            .fold_packed(sym)
             .unwrap_or_else(|| self.folds.get(&sym).copied().unwrap_or(sym))
     }
 
@@ -96,11 +92,11 @@ impl Lookup {
 
     /// The last process whose creation event is at `origin`.
     pub fn process_at(&self, arena: &Arena, origin: Origin) -> Option<usize> {
-        let at = |i: usize| arena.processes[i].origin();
+        let at = |i: usize| arena.origin(arena.processes[i].origin);
         let i = if self.processes_by_origin.is_empty() {
             arena
                 .processes
-                .partition_point(|p| p.origin() <= origin)
+                .partition_point(|p| arena.origin(p.origin) <= origin)
                 .checked_sub(1)?
         } else {
             let end = self.processes_by_origin.partition_point(|&i| at(i as usize) <= origin);
@@ -108,32 +104,45 @@ impl Lookup {
         };
         (at(i) == origin).then_some(i)
     }
+}
 
-    /// Connections with this folded host and GUID, and those with this host and pid.
-    pub fn connections_with(&self, arena: &Arena, guid: Option<Key>, pid: Option<Key>) -> impl Iterator<Item = usize> {
+impl ConnectionLookup {
+    pub fn new(arena: &Arena, lookup: &Lookup) -> Self {
         let strings = &arena.strings;
+        let fold = |sym| lookup.fold(strings, sym);
+        Self {
+            by_guid: sorted(&arena.connections, |c| Some((c.host.map(fold), fold(c.guid?)))),
+            by_pid: sorted(&arena.connections, |c| Some((c.host.map(fold), c.pid?))),
+        }
+    }
+
+    /// Connections with this folded host and GUID, and those with this host and pid,
+    /// in row order.
+    pub fn with(&self, arena: &Arena, lookup: &Lookup, guid: Option<Key>, pid: Option<Key>) -> Vec<usize> {
+        let strings = &arena.strings;
+        let fold = |sym| lookup.fold(strings, sym);
         let connection = |i: usize| &arena.connections[i];
         let by_guid = guid.map(|key| {
             let found = find(
-                &self.connections_by_guid,
+                &self.by_guid,
                 |i| {
                     let c = connection(i);
-                    Some((c.host.map(|host| self.fold(strings, host)), self.fold(strings, c.guid?)))
+                    Some((c.host.map(fold), fold(c.guid?)))
                 },
                 &key,
             );
-            &self.connections_by_guid[found]
+            &self.by_guid[found]
         });
         let by_pid = pid.map(|key| {
             let found = find(
-                &self.connections_by_pid,
+                &self.by_pid,
                 |i| {
                     let c = connection(i);
-                    Some((c.host.map(|host| self.fold(strings, host)), c.pid?))
+                    Some((c.host.map(fold), c.pid?))
                 },
                 &key,
             );
-            &self.connections_by_pid[found]
+            &self.by_pid[found]
         });
         let mut found: Vec<usize> = by_guid
             .into_iter()
@@ -143,7 +152,7 @@ impl Lookup {
             .collect();
         found.sort_unstable();
         found.dedup();
-        found.into_iter()
+        found
     }
 }
 
@@ -203,9 +212,8 @@ mod tests {
         assert_eq!(lookup.process_at(&arena, Origin { file: 0, line: 2 }), None);
         let guid = arena.strings.intern("{4b1a7e3c-5248-d49d-96e4-d49d58b70fe2}");
         let guid = lookup.fold(&arena.strings, guid);
-        let found: Vec<_> = lookup
-            .connections_with(&arena, Some((key.0, guid)), Some(key))
-            .collect();
+        let connections = ConnectionLookup::new(&arena, &lookup);
+        let found = connections.with(&arena, &lookup, Some((key.0, guid)), Some(key));
         assert_eq!(found, [0]);
     }
 }

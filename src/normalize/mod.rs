@@ -5,9 +5,9 @@
 //! stays `None`; the detections decide how Splunk would show it.
 
 pub mod arena;
-pub mod guid;
 pub mod intern;
 pub mod lookup;
+pub mod shapes;
 pub mod time;
 
 use crate::ingest::RawEvent;
