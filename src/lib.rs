@@ -103,15 +103,7 @@ impl Analyzer {
         };
         let (first, coverage) = (file.first_member, &mut file.coverage);
         file.input.feed(chunk, &mut |event, member, line| {
-            self.observe(
-                coverage,
-                member,
-                event,
-                Origin {
-                    file: first + member,
-                    line,
-                },
-            )
+            self.observe(coverage, first, member, line, event)
         });
         self.current = Some(file);
     }
@@ -122,17 +114,9 @@ impl Analyzer {
             return;
         };
         let (first, mut coverage) = (file.first_member, file.coverage);
-        let members = file.input.finish(&mut |event, member, line| {
-            self.observe(
-                &mut coverage,
-                member,
-                event,
-                Origin {
-                    file: first + member,
-                    line,
-                },
-            )
-        });
+        let members = file
+            .input
+            .finish(&mut |event, member, line| self.observe(&mut coverage, first, member, line, event));
         self.add_members(members, coverage);
     }
 
@@ -158,11 +142,7 @@ impl Analyzer {
             let first = self.files.len();
             let mut coverage = Vec::new();
             for (event, member, line) in file.events {
-                let origin = Origin {
-                    file: first + member,
-                    line,
-                };
-                self.observe(&mut coverage, member, event, origin);
+                self.observe(&mut coverage, first, member, line, event);
             }
             self.add_members(file.members, coverage);
         });
@@ -215,17 +195,7 @@ impl Analyzer {
             return Ok(0);
         };
         let (first, coverage) = (file.first_member, &mut file.coverage);
-        let mut observe = |event, member, line| {
-            self.observe(
-                coverage,
-                member,
-                event,
-                Origin {
-                    file: first + member,
-                    line,
-                },
-            )
-        };
+        let mut observe = |event, member, line| self.observe(coverage, first, member, line, event);
         let read = match file.input.plain_text() {
             Some(text) => segments::read_rest(text, source, &cuts, lines_before, threads, &mut |event, line| {
                 observe(event, 0, line)
@@ -254,7 +224,13 @@ impl Analyzer {
         report::build(self.files, self.summary, matches, &self.arena, &lookup)
     }
 
-    fn observe(&mut self, coverage: &mut Vec<Coverage>, member: usize, event: RawEvent, origin: Origin) {
+    /// Takes in one event of member `member` of the file whose first member is the
+    /// report's file `first`, at `line`.
+    fn observe(&mut self, coverage: &mut Vec<Coverage>, first: usize, member: usize, line: u64, event: RawEvent) {
+        let origin = Origin {
+            file: first + member,
+            line,
+        };
         let time = time::event_time(&event);
         if let Some(time) = &time {
             self.first = Some(self.first.map_or(time.at, |t| t.min(time.at)));

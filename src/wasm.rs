@@ -125,7 +125,7 @@ impl WasmAnalyzer {
         let (first, coverage) = (file.first_member, &mut file.coverage);
         let absorbed = match file.input.plain_text() {
             Some(text) => text.absorb_residue(residue, lines_before, &mut |event, line| {
-                inner.observe(coverage, 0, event, crate::normalize::Origin { file: first, line })
+                inner.observe(coverage, first, 0, line, event)
             }),
             None => Err("this file is not read as plain text".to_string()),
         };
