@@ -6,7 +6,7 @@
 //! one Sysmon event of that EventID from the record, with no error and no repair, so
 //! the report is the same with the prefilter on or off. Process creation and network
 //! connection events (EIDs 1 and 3) are always parsed, whatever they contain, so the
-//! process tree's compact table ([`crate::annotate::process_tree`]) and the hardened
+//! analysis's compact rows ([`crate::normalize::arena`]) and the hardened
 //! join keep every row they need.
 //!
 //! An XML event written in plain XML is proven in one pass that also reads its
