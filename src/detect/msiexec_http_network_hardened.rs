@@ -16,6 +16,7 @@ use super::kept::KeptEvent;
 use super::msiexec_http_network::HttpFromMsiexec;
 use super::{Match, Mode, Seen, Why, fill_null, same};
 use crate::normalize::arena::{Arena, ConnectionEntry};
+use crate::normalize::chunked::Chunked;
 use crate::normalize::intern::{Strings, Sym};
 use crate::normalize::lookup::{Key, Lookup};
 use crate::normalize::time::ctime;
@@ -111,7 +112,11 @@ impl HttpFromMsiexecHardened {
     }
 
     /// Folds of the texts with upper case the connections' keys hold (hosts, mostly).
-    fn connection_folds(&self, strings: &mut Strings, rows: &[ConnectionEntry]) -> HashMap<Sym, Sym, FixedState> {
+    fn connection_folds(
+        &self,
+        strings: &mut Strings,
+        rows: &Chunked<ConnectionEntry>,
+    ) -> HashMap<Sym, Sym, FixedState> {
         let mut folds = HashMap::default();
         for connection in self.connections.iter(rows) {
             let syms = KEY_FIELDS.map(|name| connection.sym(strings, name));

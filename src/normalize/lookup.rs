@@ -9,6 +9,7 @@
 
 use super::Origin;
 use super::arena::{Arena, ProcessEntry};
+use super::chunked::Chunked;
 use super::intern::{Strings, Sym};
 use foldhash::fast::FixedState;
 use std::collections::HashMap;
@@ -63,7 +64,7 @@ impl Lookup {
         let processes_by_pid = sorted(&arena.processes, |p| Some((p.host.map(fold), p.pid?)));
         lookup.processes_by_pid = processes_by_pid;
         let origin = |p: &ProcessEntry| arena.origin(p.origin);
-        if !arena.processes.is_sorted_by_key(origin) {
+        if !arena.processes.iter().is_sorted_by_key(origin) {
             lookup.processes_by_origin = sorted(&arena.processes, |p| Some(origin(p)));
         }
         lookup
@@ -157,12 +158,9 @@ impl ConnectionLookup {
 }
 
 /// Row numbers of the rows that have a key, sorted by key then row.
-fn sorted<T, K: Ord>(rows: &[T], key: impl Fn(&T) -> Option<K>) -> Vec<u32> {
-    let mut keyed: Vec<(K, u32)> = rows
-        .iter()
-        .zip(0..)
-        .filter_map(|(row, i)| Some((key(row)?, i)))
-        .collect();
+fn sorted<T, K: Ord>(rows: &Chunked<T>, key: impl Fn(&T) -> Option<K>) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = Vec::with_capacity(rows.len());
+    keyed.extend(rows.iter().zip(0..).filter_map(|(row, i)| Some((key(row)?, i))));
     keyed.sort_unstable();
     let mut rows = Vec::with_capacity(keyed.len());
     rows.extend(keyed.iter().map(|&(_, i)| i));
