@@ -121,9 +121,10 @@ impl HttpFromMsiexecHardened {
         for connection in self.connections.iter(rows) {
             let syms = KEY_FIELDS.map(|name| connection.sym(strings, name));
             for sym in syms.into_iter().flatten() {
-                let upper =
-                    strings.fold_packed(sym).is_none() && strings.text(sym).bytes().any(|b| b.is_ascii_uppercase());
-                if upper && !folds.contains_key(&sym) {
+                if folds.contains_key(&sym) || strings.fold_packed(sym).is_some() {
+                    continue;
+                }
+                if strings.text(sym).bytes().any(|b| b.is_ascii_uppercase()) {
                     folds.insert(sym, strings.fold(sym));
                 }
             }

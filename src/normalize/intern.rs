@@ -3,9 +3,9 @@
 //!
 //! Text lives in blocks of a megabyte, found again through a hash table of ids
 //! (foldhash), so a string costs its bytes and about 20 more, with no allocation of
-//! its own; nothing stored is ever moved ([`super::chunked`]). A text of a shape [`shapes`] reads (GUID, `UtcTime`, IPv4 address) is
-//! kept as a number instead. A text has exactly one `Sym`, so two `Sym`s are equal
-//! when their texts are.
+//! its own; nothing stored is ever moved ([`super::chunked`]). A text of a shape
+//! [`super::shapes`] reads (GUID, `UtcTime`, IPv4 address) is kept as a number
+//! instead. A text has exactly one `Sym`, so two `Sym`s are equal when their texts are.
 
 use super::chunked::Chunked;
 use super::shapes::{Packed, Style};

@@ -18,6 +18,7 @@ use std::ops::Range;
 /// A host and an id (GUID or pid), folded as lookups compare them.
 pub type Key = (Option<Sym>, Sym);
 
+/// Processes by host and pid and by origin, and the folds lookups key rows by.
 pub struct Lookup {
     /// [`Strings::fold`] of each host and text GUID the rows hold.
     folds: HashMap<Sym, Sym, FixedState>,
@@ -33,6 +34,7 @@ pub struct ConnectionLookup {
 }
 
 impl Lookup {
+    /// Folds the rows' hosts and GUIDs (interning their lower case), then sorts.
     pub fn new(arena: &mut Arena) -> Self {
         let Arena {
             strings,
