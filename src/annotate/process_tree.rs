@@ -110,7 +110,7 @@ impl<'a> TreeIndex<'a> {
         let strings = &arena.strings;
         let fold = |sym| lookup.fold(strings, sym);
         let key = |host: Option<Sym>, guid| (host.map(fold), fold(guid));
-        // The last process per (host, GUID): GUIDs kept as bytes by their table index,
+        // The last process per (host, GUID): GUIDs kept as numbers by their table index,
         // the rest (GUIDs kept as text, a GUID seen on two hosts) in a map.
         let mut by_index = vec![NONE; strings.guid_count()];
         let mut others: HashMap<Key, u32, FixedState> = HashMap::default();

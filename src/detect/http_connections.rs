@@ -11,6 +11,7 @@ use super::{Evidence, Seen};
 use crate::ingest::RawEvent;
 use crate::normalize::Origin;
 use crate::normalize::arena::ConnectionEntry;
+use crate::normalize::chunked::Chunked;
 use crate::normalize::intern::{Strings, Sym};
 use foldhash::fast::FixedState;
 use jiff::Timestamp;
@@ -55,9 +56,9 @@ struct Stored {
 
 #[derive(Default)]
 pub struct HttpConnections {
-    stored: Vec<Stored>,
+    stored: Chunked<Stored>,
     /// Each connection's values not from its row, in connection order.
-    values: Vec<Sym>,
+    values: Chunked<Sym>,
     /// An index in `sources` (`u8::MAX` for no time), then indexes in [`KEPT`], each
     /// with [`FROM_ROW`] when the value is the row's.
     layouts: Vec<Box<[u8]>>,
@@ -116,18 +117,18 @@ impl HttpConnections {
     }
 
     /// The connections in the order they were read, each with its arena row.
-    pub fn iter<'a>(&'a self, rows: &'a [ConnectionEntry]) -> impl Iterator<Item = HttpConnection<'a>> {
+    pub fn iter<'a>(&'a self, rows: &'a Chunked<ConnectionEntry>) -> impl Iterator<Item = HttpConnection<'a>> {
         let mut start = 0;
         let mut own = self.own.iter().peekable();
         self.stored.iter().enumerate().map(move |(number, stored)| {
             let (source, layout) = self.layouts[stored.layout as usize].split_at(1);
-            let count = layout.iter().filter(|&&kept| kept & FROM_ROW == 0).count();
-            let values = &self.values[start..start + count];
-            start += count;
+            let first_value = start;
+            start += layout.iter().filter(|&&kept| kept & FROM_ROW == 0).count();
             HttpConnection {
                 entry: &rows[stored.row as usize],
                 layout,
-                values,
+                values: &self.values,
+                first_value,
                 time_source: self.sources.get(usize::from(source[0])).copied(),
                 all_fields: own.next_if(|(at, _)| *at == number).map(|(_, kept)| kept),
             }
@@ -140,7 +141,9 @@ pub struct HttpConnection<'a> {
     /// Its row among the arena's connections.
     pub entry: &'a ConnectionEntry,
     layout: &'a [u8],
-    values: &'a [Sym],
+    values: &'a Chunked<Sym>,
+    /// Where its values start in `values`.
+    first_value: usize,
     time_source: Option<&'static str>,
     /// Every raw field, for msiexec's own connections.
     pub all_fields: Option<&'a KeptEvent>,
@@ -160,10 +163,11 @@ impl HttpConnection<'_> {
 
     /// (index in [`KEPT`], value) in the event's order.
     fn fields(&self) -> impl Iterator<Item = (u8, Sym)> {
-        let mut values = self.values.iter();
+        let mut next = self.first_value;
         self.layout.iter().filter_map(move |&kept| {
             if kept & FROM_ROW == 0 {
-                values.next().map(|&value| (kept, value))
+                next += 1;
+                Some((kept, self.values[next - 1]))
             } else {
                 row_value(self.entry, kept & !FROM_ROW).map(|value| (kept & !FROM_ROW, value))
             }

@@ -16,6 +16,7 @@ use super::kept::KeptEvent;
 use super::msiexec_http_network::HttpFromMsiexec;
 use super::{Match, Mode, Seen, Why, fill_null, same};
 use crate::normalize::arena::{Arena, ConnectionEntry};
+use crate::normalize::chunked::Chunked;
 use crate::normalize::intern::{Strings, Sym};
 use crate::normalize::lookup::{Key, Lookup};
 use crate::normalize::time::ctime;
@@ -111,14 +112,19 @@ impl HttpFromMsiexecHardened {
     }
 
     /// Folds of the texts with upper case the connections' keys hold (hosts, mostly).
-    fn connection_folds(&self, strings: &mut Strings, rows: &[ConnectionEntry]) -> HashMap<Sym, Sym, FixedState> {
+    fn connection_folds(
+        &self,
+        strings: &mut Strings,
+        rows: &Chunked<ConnectionEntry>,
+    ) -> HashMap<Sym, Sym, FixedState> {
         let mut folds = HashMap::default();
         for connection in self.connections.iter(rows) {
             let syms = KEY_FIELDS.map(|name| connection.sym(strings, name));
             for sym in syms.into_iter().flatten() {
-                let upper =
-                    strings.fold_packed(sym).is_none() && strings.text(sym).bytes().any(|b| b.is_ascii_uppercase());
-                if upper && !folds.contains_key(&sym) {
+                if folds.contains_key(&sym) || strings.fold_packed(sym).is_some() {
+                    continue;
+                }
+                if strings.text(sym).bytes().any(|b| b.is_ascii_uppercase()) {
                     folds.insert(sym, strings.fold(sym));
                 }
             }

@@ -6,6 +6,7 @@
 //! no earlier row had (usually only its GUID, 16 bytes), a connection 40 plus its
 //! address (4). Values are kept as the CIM rows have them: a field left empty is `None`.
 
+use super::chunked::Chunked;
 use super::intern::{Strings, Sym};
 use super::{Cim, EventTime, Origin};
 use jiff::Timestamp;
@@ -104,8 +105,8 @@ pub struct ConnectionEntry {
 #[derive(Default)]
 pub struct Arena {
     pub strings: Strings,
-    pub processes: Vec<ProcessEntry>,
-    pub connections: Vec<ConnectionEntry>,
+    pub processes: Chunked<ProcessEntry>,
+    pub connections: Chunked<ConnectionEntry>,
     /// Times and origins too far out for a row's 8 bytes (in hostile logs, mostly).
     other_times: Vec<Timestamp>,
     other_origins: Vec<Origin>,

@@ -1,12 +1,13 @@
 //! Interned strings: each distinct host, user, image, command line, pid, GUID or
 //! address an analysis holds is stored once, and what holds it keeps a 4-byte [`Sym`].
 //!
-//! Text lives in one growing buffer, found again through a hash table of ids
-//! (foldhash), so a string costs its bytes and about a dozen more, with no allocation
-//! of its own. A text of a shape [`shapes`] reads (GUID, `UtcTime`, IPv4 address) is
-//! kept as a number instead. A text has exactly one `Sym`, so two `Sym`s are equal
-//! when their texts are.
+//! Text lives in blocks of a megabyte, found again through a hash table of ids
+//! (foldhash), so a string costs its bytes and about 20 more, with no allocation of
+//! its own; nothing stored is ever moved ([`super::chunked`]). A text of a shape
+//! [`super::shapes`] reads (GUID, `UtcTime`, IPv4 address) is kept as a number
+//! instead. A text has exactly one `Sym`, so two `Sym`s are equal when their texts are.
 
+use super::chunked::Chunked;
 use super::shapes::{Packed, Style};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -29,16 +30,27 @@ const GUID_BARE: u32 = 1;
 const UTC_TIME: u32 = 4;
 const IPV4: u32 = 5;
 
+/// A text block is filled up to this many bytes; a longer text has one of its own.
+const TEXT_BLOCK: usize = 1 << 20;
+
+/// Where a text is: its block, and its bytes in it.
+#[derive(Clone, Copy)]
+struct Span {
+    block: u32,
+    start: u32,
+    end: u32,
+}
+
 /// Numbers of one kind, each stored once.
 struct Table<T> {
-    values: Vec<T>,
+    values: Chunked<T>,
     ids: HashTable<u32>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Self {
-            values: Vec::new(),
+            values: Chunked::default(),
             ids: HashTable::new(),
         }
     }
@@ -67,9 +79,9 @@ impl<T: Copy + Eq + Hash> Table<T> {
 
 #[derive(Default)]
 pub struct Strings {
-    text: String,
-    /// Where each text ends in `text`; text `i` is `Sym(i + 1)`.
-    ends: Vec<usize>,
+    blocks: Vec<String>,
+    /// Where each text is; text `i` is `Sym(i + 1)`.
+    spans: Chunked<Span>,
     texts: HashTable<u32>,
     guids: Table<[u8; 16]>,
     utc_times: Table<u64>,
@@ -84,24 +96,35 @@ impl Strings {
             return sym;
         }
         let Self {
-            text: all,
-            ends,
+            blocks,
+            spans,
             texts,
             hasher,
             ..
         } = self;
-        let at = |i: u32| text_at(all, ends, i);
         let hash = hasher.hash_one(text);
-        if let Some(&i) = texts.find(hash, |&i| at(i) == text) {
+        if let Some(&i) = texts.find(hash, |&i| text_at(blocks, spans, i) == text) {
             return text_sym(i);
         }
-        let i = u32::try_from(ends.len())
+        let i = u32::try_from(spans.len())
             .ok()
             .filter(|&i| i < PACKED - 1)
             .expect("an analysis holds fewer than 2^31 distinct strings");
-        all.push_str(text);
-        ends.push(all.len());
-        texts.insert_unique(hash, i, |&i| hasher.hash_one(text_at(all, ends, i)));
+        let full = blocks.last().is_none_or(|block| block.len() + text.len() > TEXT_BLOCK);
+        if full {
+            blocks.push(String::new());
+        }
+        let block = blocks.len() - 1;
+        let bytes = &mut blocks[block];
+        let start = bytes.len();
+        bytes.push_str(text);
+        let offset = |at: usize| u32::try_from(at).expect("a text block holds under 4 GiB");
+        spans.push(Span {
+            block: offset(block),
+            start: offset(start),
+            end: offset(bytes.len()),
+        });
+        texts.insert_unique(hash, i, |&i| hasher.hash_one(text_at(blocks, spans, i)));
         text_sym(i)
     }
 
@@ -124,9 +147,9 @@ impl Strings {
         });
         // A number not in its table may be kept as text, when the table was full.
         packed.or_else(|| {
-            let found = self
-                .texts
-                .find(hasher.hash_one(text), |&i| text_at(&self.text, &self.ends, i) == text);
+            let found = self.texts.find(hasher.hash_one(text), |&i| {
+                text_at(&self.blocks, &self.spans, i) == text
+            });
             found.map(|&i| text_sym(i))
         })
     }
@@ -135,7 +158,7 @@ impl Strings {
     pub fn text(&self, sym: Sym) -> Cow<'_, str> {
         let bits = sym.0.get();
         if bits & PACKED == 0 {
-            return Cow::Borrowed(text_at(&self.text, &self.ends, bits - 1));
+            return Cow::Borrowed(text_at(&self.blocks, &self.spans, bits - 1));
         }
         let index = (bits & INDEX) as usize;
         let packed = match (bits & !PACKED) >> KIND_SHIFT {
@@ -192,10 +215,9 @@ impl Strings {
     }
 }
 
-fn text_at<'a>(text: &'a str, ends: &[usize], i: u32) -> &'a str {
-    let i = i as usize;
-    let start = if i == 0 { 0 } else { ends[i - 1] };
-    &text[start..ends[i]]
+fn text_at<'a>(blocks: &'a [String], spans: &Chunked<Span>, i: u32) -> &'a str {
+    let span = spans[i as usize];
+    &blocks[span.block as usize][span.start as usize..span.end as usize]
 }
 
 fn text_sym(i: u32) -> Sym {
@@ -245,6 +267,19 @@ mod tests {
         distinct.dedup();
         assert_eq!(distinct.len(), texts.len());
         assert_eq!(strings.get("WS2"), None);
+        // Texts fill blocks of a megabyte; a longer one has its own.
+        let long = [
+            "a".repeat(TEXT_BLOCK - 10),
+            "b".repeat(600_000),
+            "c".repeat(3 * TEXT_BLOCK),
+            "d".into(),
+        ];
+        let long_syms: Vec<Sym> = long.iter().map(|text| strings.intern(text)).collect();
+        for (text, sym) in long.iter().zip(long_syms) {
+            assert_eq!(strings.text(sym), text.as_str());
+        }
+        assert_eq!(strings.blocks.len(), 5);
+        assert_eq!(strings.text(syms[3]), texts[3]);
         assert_eq!(strings.get("{4B1A7E3C-5248-D49D-96E4-D49D58B70FE3}"), None);
     }
 

@@ -9,6 +9,7 @@
 
 use super::Origin;
 use super::arena::{Arena, ProcessEntry};
+use super::chunked::Chunked;
 use super::intern::{Strings, Sym};
 use foldhash::fast::FixedState;
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use std::ops::Range;
 /// A host and an id (GUID or pid), folded as lookups compare them.
 pub type Key = (Option<Sym>, Sym);
 
+/// Processes by host and pid and by origin, and the folds lookups key rows by.
 pub struct Lookup {
     /// [`Strings::fold`] of each host and text GUID the rows hold.
     folds: HashMap<Sym, Sym, FixedState>,
@@ -32,6 +34,7 @@ pub struct ConnectionLookup {
 }
 
 impl Lookup {
+    /// Folds the rows' hosts and GUIDs (interning their lower case), then sorts.
     pub fn new(arena: &mut Arena) -> Self {
         let Arena {
             strings,
@@ -63,7 +66,7 @@ impl Lookup {
         let processes_by_pid = sorted(&arena.processes, |p| Some((p.host.map(fold), p.pid?)));
         lookup.processes_by_pid = processes_by_pid;
         let origin = |p: &ProcessEntry| arena.origin(p.origin);
-        if !arena.processes.is_sorted_by_key(origin) {
+        if !arena.processes.iter().is_sorted_by_key(origin) {
             lookup.processes_by_origin = sorted(&arena.processes, |p| Some(origin(p)));
         }
         lookup
@@ -157,12 +160,9 @@ impl ConnectionLookup {
 }
 
 /// Row numbers of the rows that have a key, sorted by key then row.
-fn sorted<T, K: Ord>(rows: &[T], key: impl Fn(&T) -> Option<K>) -> Vec<u32> {
-    let mut keyed: Vec<(K, u32)> = rows
-        .iter()
-        .zip(0..)
-        .filter_map(|(row, i)| Some((key(row)?, i)))
-        .collect();
+fn sorted<T, K: Ord>(rows: &Chunked<T>, key: impl Fn(&T) -> Option<K>) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = Vec::with_capacity(rows.len());
+    keyed.extend(rows.iter().zip(0..).filter_map(|(row, i)| Some((key(row)?, i))));
     keyed.sort_unstable();
     let mut rows = Vec::with_capacity(keyed.len());
     rows.extend(keyed.iter().map(|&(_, i)| i));

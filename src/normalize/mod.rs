@@ -5,6 +5,7 @@
 //! stays `None`; the detections decide how Splunk would show it.
 
 pub mod arena;
+pub mod chunked;
 pub mod intern;
 pub mod lookup;
 pub mod shapes;
