@@ -3,10 +3,10 @@
 //!
 //! [`proof::sysmon_event_id`](super::proof::sysmon_event_id) drives serde_json over a
 //! record to prove what `parse_record` would read from it; on generated logs that
-//! proof was most of the run. Shippers write a small part of JSON: objects, arrays,
-//! strings with simple escapes (`\\`, `\"` in every Windows path), integers and
-//! decimals, `true`/`false`/`null`. This scan accepts exactly that — no `\u` escape,
-//! no exponent, numbers of bounded length, nesting at most 32 deep, no
+//! proof was a large share of the run. Shippers write a small part of JSON: objects,
+//! arrays, strings with simple escapes (`\\`, `\"` in every Windows path), integers
+//! and decimals, `true`/`false`/`null`. This scan accepts exactly that — no `\u`
+//! escape, no exponent, numbers of bounded length, nesting at most 32 deep, no
 //! repeated key among those the answer depends on — with serde_json's rules for the
 //! rest (no control character in a string, no trailing comma, only blanks after the
 //! record, UTF-8), and answers what the proof answers. Keys and values are compared
