@@ -23,7 +23,7 @@ seed() {
   { printf "$3"; cat "$4"; } >"corpus/$1/seed-$2"
 }
 
-mkdir -p corpus/stream corpus/differential corpus/containers corpus/xml_plain
+mkdir -p corpus/stream corpus/differential corpus/containers corpus/xml_plain corpus/json_plain
 inputs=$(find ../tests/cases -type f ! -name expected.json)
 if [ -d "$datasets" ]; then
   inputs+=$'\n'$(find "$datasets" -type f -size -200k ! -name '*.md')
@@ -52,6 +52,12 @@ while IFS= read -r input; do
       grep -ao '<Event[ >].*</Event>' "$input" 2>/dev/null | head -3 | split -l 1 -a 1 - "corpus/xml_plain/seed-$name-" || true
       ;;
   esac
+  # json_plain reads one record: the first three lines of each JSON file, one per seed.
+  case "$input" in
+    *.json | *.jsonl | *.ndjson | *.log)
+      head -3 "$input" | split -l 1 -a 1 - "corpus/json_plain/seed-$name-" || true
+      ;;
+  esac
   count=$((count + 1))
 done <<<"$inputs"
-echo "seeded $count inputs into fuzz/corpus/{stream,differential,containers,xml_plain}"
+echo "seeded $count inputs into fuzz/corpus/{stream,differential,containers,xml_plain,json_plain}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the core through its public streaming API (fuzz/fuzz_targets: stream,
-# differential, containers) and the XML prefilter's plain check (xml_plain), each
+# differential, containers) and the prefilter's plain checks (xml_plain, json_plain), each
 # target for SECONDS_PER_TARGET seconds (default 60), two at a time (the machine has
 # 2 cores), from the seed corpus fuzz/seed.sh builds.
 # Prints executions per target and exits non-zero on any crash, report mismatch, hang
@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 parallel=${FUZZ_PARALLEL:-2}
 sanitizer=${FUZZ_SANITIZER:-none}
-read -r -a targets <<<"${FUZZ_TARGETS:-stream differential containers xml_plain}"
+read -r -a targets <<<"${FUZZ_TARGETS:-stream differential containers xml_plain json_plain}"
 read -r -a extra_args <<<"${FUZZ_ARGS:-}"
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then

@@ -15,11 +15,12 @@
 //! holds plain ASCII digits, and the provider is written out as
 //! `Microsoft-Windows-Sysmon` — and then the parser's own reader loop keeping no value
 //! ([`parses_cleanly`]), which must find it well-formed, repair nothing, and meet that
-//! EventID and Provider among the root's `System` children. A JSON record gets the same
-//! quick look at its keys (and is parsed if it holds a `\u` escape), then is visited
-//! once by [`json::proof`], which checks its syntax as serde_json does, finds the shape
-//! `parse_record` would give it, and reads the EventID and provider from the places
-//! that shape's reader takes them from.
+//! EventID and Provider among the root's `System` children. A JSON record written in
+//! plain JSON is likewise proven in one pass ([`json::plain`]), which finds the shape
+//! `parse_record` would give it and reads the EventID and provider from the places
+//! that shape's reader takes them from; any other record gets the quick look at its
+//! keys (and is parsed if it holds a `\u` escape), then is visited once by
+//! [`json::proof`], which checks its syntax as serde_json does and answers the same.
 
 use super::json;
 use super::xml::parse::{Clean, parses_cleanly};
@@ -137,26 +138,26 @@ impl JsonKeys {
         }
     }
 
-    /// One JSON record of this shape.
+    /// One JSON record of this shape: the one-pass plain check first; a record it
+    /// leaves open is looked at for its keys, then proven by serde.
     pub fn record(&self, record: &[u8]) -> Verdict {
-        let Some(event_id) = unique_value(&self.event_id, record) else {
-            return Verdict::Parse;
-        };
-        let quoted_digits = event_id.strip_prefix(b"\"").map(|inner| (inner, true));
-        let (text, quoted) = quoted_digits.unwrap_or((event_id, false));
-        let Some((id, end)) = digits(text, 0) else {
-            return Verdict::Parse;
-        };
-        let closed = matches!(
-            (quoted, text.get(end)),
-            (true, Some(b'"')) | (false, Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n'))
-        );
-        let sysmon = || unique_value(&self.provider, record).is_some_and(|value| value.starts_with(self.sysmon));
-        if !closed || is_read_by_detections(id) || UNICODE_ESCAPE.find(record).is_some() || !sysmon() {
-            return Verdict::Parse;
-        }
-        match json::proof::sysmon_event_id(record) {
-            Some(read) if read == id => Verdict::CountOnly(id),
+        let read = json::plain::sysmon_event_id(record).unwrap_or_else(|| {
+            let event_id = unique_value(&self.event_id, record)?;
+            let quoted_digits = event_id.strip_prefix(b"\"").map(|inner| (inner, true));
+            let (text, quoted) = quoted_digits.unwrap_or((event_id, false));
+            let (id, end) = digits(text, 0)?;
+            let closed = matches!(
+                (quoted, text.get(end)),
+                (true, Some(b'"')) | (false, Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n'))
+            );
+            let sysmon = || unique_value(&self.provider, record).is_some_and(|value| value.starts_with(self.sysmon));
+            if !closed || is_read_by_detections(id) || UNICODE_ESCAPE.find(record).is_some() || !sysmon() {
+                return None;
+            }
+            json::proof::sysmon_event_id(record).filter(|&read| read == id)
+        });
+        match read {
+            Some(id) if !is_read_by_detections(id) => Verdict::CountOnly(id),
             _ => Verdict::Parse,
         }
     }
@@ -262,7 +263,6 @@ mod tests {
             br#"{"EventID":22,"SourceName":"Microsoft-Windows-\u0053ysmon"}"#,
             br#"{"EventID":22,"SourceName":"Microsoft-Windows-Sysmon","Image":"\u006dsiexec.exe"}"#,
             br#"{"EventID":22,"SourceName":"Microsoft-Windows-Security-Auditing"}"#,
-            br#"{"EventID":22,"x":{"EventID":1},"SourceName":"Microsoft-Windows-Sysmon"}"#,
             br#"{"EventID":22}"#,
         ] {
             assert_eq!(
@@ -273,6 +273,9 @@ mod tests {
             );
         }
         assert!(JsonKeys::of("splunk-export").is_none());
+        // Another EventID deeper down is not the one flat records read.
+        let nested = r#"{"EventID":22,"x":{"EventID":1},"SourceName":"Microsoft-Windows-Sysmon"}"#;
+        assert_eq!(json_verdict("otrf", nested), Verdict::CountOnly(22));
     }
 
     /// A record counted only must be one the parser reads as exactly one Sysmon event of
@@ -346,6 +349,10 @@ mod tests {
         assert_eq!(json_verdict("evtx-dump-json", EVTX), Verdict::CountOnly(10));
         assert_eq!(json_verdict("ecs", ECS), Verdict::CountOnly(13));
         assert_eq!(json_verdict("otrf", FLAT), Verdict::CountOnly(22));
+        // Beyond plain JSON (an exponent), serde's proof still counts it.
+        let exponent = EVTX.replace(r#""Computer":"H""#, r#""Computer":1e5"#);
+        assert_eq!(json::plain::sysmon_event_id(exponent.as_bytes()), None);
+        assert_eq!(json_verdict("evtx-dump-json", &exponent), Verdict::CountOnly(10));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod escapes;
 mod evtx_dump;
 mod flat;
 pub mod frames;
+pub mod plain;
 pub mod proof;
 pub mod splunk;
 mod winlogbeat;

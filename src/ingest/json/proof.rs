@@ -8,7 +8,8 @@
 //! errors) and dropped. UTF-8 is checked once for the whole record. The shape is then
 //! decided by the parser's own `ShapeFacts::shape`. Any surprise (a container where
 //! the shape's reader expects an object, an unknown shape) means "not proven": the
-//! record is parsed.
+//! record is parsed. Records written in plain JSON are answered for by the one-pass
+//! [`super::plain`] check, which must agree with this proof; it runs on the rest.
 
 use super::{Shape, ShapeFacts, cisco_nvm};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
