@@ -33,7 +33,7 @@ if ((${#page_sizes[@]})); then
 else
   cargo build --release --locked --quiet --bin sysmon-lens
 fi
-cli=target/release/sysmon-lens
+cli=${CARGO_TARGET_DIR:-target}/release/sysmon-lens
 scan() { "$cli" scan "$@" || (($? == 1)); } # exit status 1: it found something
 
 generated() { # shape size → path, generated once

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the page's wasm module into www/pkg and the native CLI into target/release.
+# Builds the page's wasm module into www/pkg and the native CLI into target/release
+# (or $CARGO_TARGET_DIR/release).
 # Web build settings come from wasm-pack.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,12 +11,13 @@ setting() {
 target=$(setting target)
 out_dir=$(setting out-dir)
 read -r -a opt_flags <<<"$(setting wasm-opt)"
+target_dir=${CARGO_TARGET_DIR:-target}
 
 cargo build --lib --release --locked --target wasm32-unknown-unknown --no-default-features
 rm -rf "$out_dir"
 wasm-bindgen --target "$target" --no-typescript --out-dir "$out_dir" \
-  target/wasm32-unknown-unknown/release/sysmon_lens.wasm
+  "$target_dir/wasm32-unknown-unknown/release/sysmon_lens.wasm"
 e2e/node_modules/.bin/wasm-opt "${opt_flags[@]}" "$out_dir/sysmon_lens_bg.wasm" -o "$out_dir/sysmon_lens_bg.wasm"
 
 cargo build --release --locked --bin sysmon-lens
-echo "built $out_dir/sysmon_lens_bg.wasm ($(wc -c <"$out_dir/sysmon_lens_bg.wasm") bytes) and target/release/sysmon-lens"
+echo "built $out_dir/sysmon_lens_bg.wasm ($(wc -c <"$out_dir/sysmon_lens_bg.wasm") bytes) and $target_dir/release/sysmon-lens"
