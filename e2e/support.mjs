@@ -9,7 +9,7 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const www = path.join(root, "www");
 export const casesDir = path.join(root, "tests", "cases");
 export const artifacts = path.join(root, "e2e", "artifacts");
-export const cli = path.join(root, "target", "release", "sysmon-lens");
+export const cli = path.join(process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, "target"), "release", "sysmon-lens");
 
 /** The shared datasets, or null (with a message) when this clone has none beside it. */
 export function datasetsDir() {
