@@ -252,7 +252,7 @@ test("stored settings: valid parts kept, the rest refused with a message", () =>
     assert.equal(settings.threshold(), settings.DEFAULT_THRESHOLD);
     assert.deepEqual(settings.settingsProblems(), [
       "44 stored suppression rules were not valid and were ignored (more than 256 in all).",
-      "The stored risk threshold is not a positive number; 100 is used.",
+      "The stored risk threshold is not a positive whole number; 100 is used.",
     ]);
   });
   withStorage({ [KEYS.rules]: '{"__proto__": {"polluted": 1}}' }, () => {
@@ -267,7 +267,7 @@ test("storing settings keeps only what is valid and says what was refused", () =
     const problems = settings.setRules([{ detection_id: "*", field: "dest", match: "equals", value: "WS-01" }, { field: "x" }]);
     assert.equal(problems.length, 1);
     assert.deepEqual(JSON.parse(store.get(KEYS.rules)), [{ detection_id: "*", field: "dest", match: "equals", value: "WS-01" }]);
-    assert.deepEqual(settings.setThreshold(Number.NaN), ["The risk threshold is not a positive number; 100 is used."]);
+    assert.deepEqual(settings.setThreshold(Number.NaN), ["The risk threshold is not a positive whole number; 100 is used."]);
     assert.equal(store.has(KEYS.threshold), false);
     assert.deepEqual(settings.setPrograms(null), []);
     assert.equal(store.has(KEYS.programs), false);

@@ -294,13 +294,12 @@ function modelOf(report) {
   return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") });
 }
 
-/** The model's view, with the full findings of the pages shown. */
+/** The model's view, with the full findings of the rows shown. */
 function view({ report, model }, query) {
   const data = model.view(query);
-  const pages = [...data.columns, data.unplaced];
-  const full = JSON.parse(report.findingsAt(Uint32Array.from(pages.flatMap((page) => page.items.map((item) => item.index)))));
-  let next = 0;
-  for (const page of pages) for (const item of page.items) item.finding = full[next++];
+  const members = data.rows.items.flatMap((item) => item.members);
+  const full = JSON.parse(report.findingsAt(Uint32Array.from(members.map((member) => member.index))));
+  members.forEach((member, i) => { member.finding = full[i]; });
   return data;
 }
 

@@ -1,0 +1,208 @@
+// The triage workspace as an analyst works it: the findings table (rows merged where the
+// readings agree, sorted by every column, narrowed by facets and a filter that outlast
+// re-analysis and settings changes), files that could not be read named in a banner,
+// the file choosers and the drop zone by keyboard, case state kept per finding and
+// carried into every export, and settings that refuse what would mislead. On the demo
+// and on a dropped multi-file data set; axe-core in every state at 1440, 1024 and 700 px.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { artifacts, caseInputs, datasetsDir } from "./support.mjs";
+import { launch } from "./browser.mjs";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const WIDTHS = [1440, 1024, 700];
+const D1 = "e9d05aa2-32f0-411b-930c-5b8ca5c4fcee";
+const D2 = "b0fd38c7-f71a-43a2-870e-f3ca06bcdd99";
+/** A PNG's first bytes: a file that is no log at all. */
+const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489", "hex");
+
+let env;
+before(async () => { env = await launch(); });
+after(async () => { await env?.close(); });
+
+/** A fresh page at `width`, without the CSP so that axe can run; the page's scripts are the same. */
+async function openPage(width = 1440) {
+  const context = await env.browser.newContext({ bypassCSP: true, viewport: { width, height: 900 }, acceptDownloads: true });
+  await context.route("**/*", (route) => (route.request().url().startsWith(`${env.server.origin}/`) ? route.continue() : route.abort()));
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("dialog", (dialog) => { problems.push(`dialog: ${dialog.message()}`); dialog.dismiss(); });
+  await page.goto(`${env.server.origin}/index.html`);
+  await page.waitForSelector("body[data-ready=true]");
+  return { context, page, problems };
+}
+
+async function demo(page) {
+  await page.click("#demo");
+  await page.waitForSelector("body[data-state=done]");
+}
+
+/** Drops files (`{ name, bytes }`) on the drop zone as a user would. */
+async function drop(page, files) {
+  const payload = files.map(({ name, bytes }) => ({ name, data: bytes.toString("base64") }));
+  await page.evaluate((payload) => {
+    const transfer = new DataTransfer();
+    for (const { name, data } of payload) transfer.items.add(new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], name));
+    const zone = document.getElementById("drop");
+    for (const type of ["dragenter", "dragover", "drop"]) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+  }, payload);
+  await page.waitForSelector("body[data-state=done]");
+}
+
+/** The shared data set of several files: three SigmaHQ msiexec EVTX, a meterpreter MSI EVTX, a D2 hit, a PNG and an empty file. */
+function multiFileSet(datasets) {
+  const from = (dir, name) => ({ name, bytes: readFileSync(path.join(datasets, dir, name)) });
+  return [
+    from("sigmahq_regression_data", "proc_creation_win_msiexec_embedding__4a2a2c3e-209f-4d01-b513-4155a540b469.evtx"),
+    from("sigmahq_regression_data", "proc_creation_win_msiexec_execute_dll__6f4191bb-912b-48a8-9ce7-682769541e6d.evtx"),
+    from("sigmahq_regression_data", "proc_creation_win_msiexec_install_quiet__79a87aa6-e4bd-42fc-a5bb-5e6fbdcd62f5.evtx"),
+    from("sbousseaden_evtx_attack_samples", "Exec_sysmon_meterpreter_reversetcp_msipackage.evtx"),
+    { name: "d2_hit.log", bytes: readFileSync(caseInputs("d2_hit")[0]) },
+    { name: "screenshot.png", bytes: PNG },
+    { name: "empty.evtx", bytes: Buffer.alloc(0) },
+  ];
+}
+
+/** The table's rows as the columns read. */
+const tableRows = (page) => page.locator("tr.finding-row").evaluateAll((rows) => rows.map((tr) => {
+  const cells = [...tr.children].map((td) => td.textContent.trim());
+  return { time: cells[0], detection: tr.querySelector("button.open-finding").textContent, severity: cells[2], host: cells[3], user: cells[4],
+    process: cells[5], pid: cells[6], reading: tr.dataset.reading, status: tr.querySelector("select.status-select").value, key: tr.dataset.key };
+}));
+
+/** Waits until the listed row count is `n`. */
+const rowsAre = (page, n) => page.waitForFunction((n) => document.querySelectorAll("tr.finding-row").length === n
+  && document.getElementById("finding-status").textContent.startsWith(`${n} of`), n);
+
+async function filter(page, text) {
+  await page.fill("#finding-filter", text);
+  await page.waitForFunction((text) => document.getElementById("finding-status").textContent.includes(text ? `“${text.toLowerCase()}”` : "rows listed;"), text);
+}
+
+async function violations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} node(s): ${v.nodes.slice(0, 5).map((n) => n.target.join(" ")).join(" | ")}`);
+}
+
+/** No axe violation, no sideways page scroll, and the screenshot of `state` at `width`. */
+async function check(page, state, width, fullPage = true) {
+  assert.deepEqual(await violations(page), [], `axe violations in state "${state}" at ${width} px`);
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+  assert.ok(scrollWidth <= clientWidth + 1, `state "${state}" at ${width} px scrolls sideways: ${scrollWidth} > ${clientWidth}`);
+  await page.screenshot({ path: path.join(artifacts, `triage-${state}-${width}.png`), fullPage });
+}
+
+test("the demo as a table: readings merged where they agree, sorted by every column, facets with counts, a filter over everything", { timeout: 120_000 }, async () => {
+  const { context, page, problems } = await openPage();
+  await demo(page);
+  assert.match(await page.locator("#headline").textContent(), /^10 findings \(10 active, 0 suppressed\) in 8 rows · 1 file$/);
+  const rows = await tableRows(page);
+  assert.equal(rows.length, 8, "10 findings, two of them agreed by both readings");
+  const readings = (list) => list.map((r) => r.reading).sort().join(",");
+  assert.equal(readings(rows), "both,both,hardened,hardened,hardened,hardened,published,published");
+  assert.deepEqual(rows.filter((r) => r.reading === "both").map((r) => r.process).sort(), ["msiexec.exe → cmd.exe", "msiexec.exe → ipconfig.exe"]);
+  const cmd = rows.find((r) => r.process === "msiexec.exe → cmd.exe");
+  assert.deepEqual({ ...cmd, key: undefined }, { time: "2025-03-14T09:10:10", detection: "Windows MSIExec Spawn Discovery Command", severity: "low · 35",
+    host: "FIN-WS-042", user: "ACME\\j.doe", process: "msiexec.exe → cmd.exe", pid: "5120", reading: "both", status: "new", key: undefined });
+  assert.match(await page.locator('tr[data-reading=published] .parted').first().textContent(), /published:/, "a row only one reading finds says how they part");
+
+  // Sorted by every column, each th telling its order.
+  const by = { time: (r) => r.time, detection: (r) => r.detection, host: (r) => r.host.toLowerCase(), user: (r) => r.user.toLowerCase(), pid: (r) => Number(r.pid), reading: (r) => r.reading };
+  for (const column of ["time", "detection", "severity", "host", "user", "process", "pid", "reading", "status"]) {
+    const th = page.locator(`th[data-column=${column}]`);
+    await th.locator("button").click();
+    await page.waitForFunction((column) => document.querySelector(`th[data-column=${column}]`).hasAttribute("aria-sort"), column);
+    const order = await th.getAttribute("aria-sort");
+    assert.equal(await page.locator("th[aria-sort]").count(), 1, "one column sorts");
+    if (by[column]) {
+      const values = (await tableRows(page)).map(by[column]);
+      const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      assert.deepEqual(values, order === "ascending" ? sorted : sorted.reverse(), `sorted by ${column}, ${order}`);
+    }
+    await th.locator("button").click();
+    await page.waitForFunction(([column, order]) => document.querySelector(`th[data-column=${column}]`).getAttribute("aria-sort") !== order, [column, order]);
+  }
+  await page.locator("th[data-column=pid] button").click();
+  await page.waitForFunction(() => document.querySelector("th[data-column=pid]").getAttribute("aria-sort") === "ascending");
+  assert.deepEqual((await tableRows(page)).map((r) => r.pid), ["4242", "4242", "4242", "5120", "5130", "5140", "5150", "7300"]);
+
+  // Facets with counts: each value says how many rows choosing it lists.
+  const facetText = async (facet) => (await page.locator(`.facet[data-facet=${facet}] li`).allTextContents()).map((t) => t.trim());
+  assert.deepEqual(await facetText("reading"), ["hardened (4)", "both (2)", "published (2)"]);
+  assert.deepEqual(await facetText("severity"), ["informational (4)", "low (4)"]);
+  await page.locator(".facet[data-facet=host] summary").click();
+  assert.deepEqual(await facetText("host"), ["FIN-WS-042 (6)", "cdn-updates.example (1)", "www.google.com (1)"]);
+  await page.locator(".facet[data-facet=reading] label", { hasText: "both" }).locator("input").check();
+  await rowsAre(page, 2);
+  assert.deepEqual(await facetText("severity"), ["low (2)"], "the other facets count within the choice");
+  await page.locator(".facet[data-facet=reading] label", { hasText: "both" }).locator("input").uncheck();
+  await rowsAre(page, 8);
+
+  // The filter reaches row values, raw event values, file names and notes.
+  await filter(page, "svc_helper");
+  await rowsAre(page, 1);
+  await filter(page, "7D3A1C52-1400-67D4"); // the ProcessGuid in cmd.exe's event only
+  await rowsAre(page, 1);
+  assert.equal((await tableRows(page))[0].process, "msiexec.exe → cmd.exe");
+  await filter(page, "demo-sample.xml");
+  await rowsAre(page, 8);
+  await filter(page, "no such value anywhere");
+  await rowsAre(page, 0);
+  assert.match(await page.locator(".no-match").textContent(), /No finding matches/);
+  assert.equal(await page.locator("#findings-table").isVisible(), false);
+  await page.screenshot({ path: path.join(artifacts, "triage-no-match-1440.png") });
+
+  // Filter and sort survive a settings change and a re-analysis.
+  await filter(page, "FIN-WS-042");
+  await page.click("#settings summary");
+  await page.selectOption("#rule-detection", D2);
+  await page.selectOption("#rule-field", "dest");
+  await page.fill("#rule-value", "www.google.com");
+  await page.click("#rule-add");
+  await page.waitForFunction(() => /1 suppressed/.test(document.getElementById("finding-status").textContent));
+  assert.equal(await page.inputValue("#finding-filter"), "FIN-WS-042", "the filter is kept after a settings change");
+  assert.equal(await page.locator("th[data-column=pid]").getAttribute("aria-sort"), "ascending", "so is the sort");
+  const listed = (await tableRows(page)).map((r) => r.key);
+  assert.equal(listed.length, 7, "the suppressed row is hidden");
+  await page.click("#programs-save"); // analyses the files again
+  await page.waitForSelector("body[data-state=done]");
+  await page.waitForFunction(() => document.querySelectorAll("tr.finding-row").length > 0);
+  assert.equal(await page.inputValue("#finding-filter"), "FIN-WS-042", "the filter is kept after re-analysis");
+  assert.equal(await page.locator("th[data-column=pid]").getAttribute("aria-sort"), "ascending");
+  assert.deepEqual((await tableRows(page)).map((r) => r.key), listed, "the same rows in the same order");
+  assert.match(await page.locator("#finding-status").textContent(), /“fin-ws-042”/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a dropped multi-file data set: the table across files, and the files that could not be read named loudly", { timeout: 120_000 }, async (t) => {
+  const datasets = datasetsDir();
+  if (!datasets) return t.skip("no datasets");
+  const { context, page, problems } = await openPage();
+  await drop(page, multiFileSet(datasets));
+  const banner = page.locator("#headline .unreadable[role=alert]");
+  const text = await banner.textContent();
+  assert.match(text, /2 files could not be read at all/);
+  assert.match(text, /screenshot\.png: not a Sysmon log .*binary data: 89 50 4e 47/);
+  assert.match(text, /empty\.evtx: empty file/);
+  assert.match(await page.locator("#headline").textContent(), /7 files · 2 not read/);
+  const summary = page.locator("#summary table.summary-table tr", { hasText: "Files not read" });
+  assert.equal(await summary.locator("td").textContent(), "2");
+  const rows = await tableRows(page);
+  assert.deepEqual(rows.map((r) => `${r.reading} ${r.host} ${r.process} ${r.pid}`).sort(), [
+    "both SigmaCatchVm msiexec.exe → powershell.exe 11056",
+    "hardened WS-02 cmd.exe → msiexec.exe 4242",
+    "published evil.example cmd.exe → msiexec.exe 4242",
+  ]);
+  await filter(page, "d2_hit.log"); // a file name, only in the events
+  await rowsAre(page, 2);
+  await filter(page, "");
+  await page.screenshot({ path: path.join(artifacts, "triage-multi-file-1440.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
