@@ -206,3 +206,65 @@ test("a dropped multi-file data set: the table across files, and the files that 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+/** The text of the download a click on `selector` gives. */
+async function exported(page, selector) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+  return readFileSync(await download.path(), "utf8");
+}
+
+test("case state: a status and a note per finding, kept across reloads and re-analysis, filterable, in every export, cleared by one button", { timeout: 120_000 }, async () => {
+  const { context, page, problems } = await openPage();
+  await demo(page);
+  const whoami = page.locator("tr.finding-row", { hasText: "whoami.exe" });
+  await whoami.locator("select.status-select").selectOption("malicious");
+  await page.waitForFunction(() => document.querySelector(".facet[data-facet=status]")?.textContent.includes("malicious (1)"));
+  const cmd = page.locator("tr.finding-row", { hasText: "→ cmd.exe" });
+  await cmd.locator("button.open-finding").click();
+  await page.locator("#finding-detail select.status-select").selectOption("benign");
+  await page.fill("#finding-detail textarea.case-note", "=admin's inventory script, ticket 4711");
+  await page.locator("#finding-detail textarea.case-note").blur();
+  await page.waitForFunction(() => document.querySelector("tr.finding-row .row-note")?.textContent.includes("ticket 4711"));
+  assert.equal(await cmd.locator("select.status-select").inputValue(), "benign");
+
+  // The same findings analysed again in a new page: the state is found by the findings' identity.
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  await demo(page);
+  const statuses = (await tableRows(page)).map((r) => `${r.process} ${r.status}`);
+  assert.ok(statuses.includes("msiexec.exe → whoami.exe malicious"));
+  assert.ok(statuses.includes("msiexec.exe → cmd.exe benign"));
+  assert.equal(statuses.filter((s) => s.endsWith(" new")).length, 6);
+  await page.locator(".facet[data-facet=status] summary").click();
+  await page.locator(".facet[data-facet=status] label", { hasText: "malicious" }).locator("input").check();
+  await rowsAre(page, 1);
+  await filter(page, "ticket 4711"); // the note is searched too: nothing malicious has it
+  await rowsAre(page, 0);
+  await page.click("#clear-filters");
+  await rowsAre(page, 8);
+
+  // Every export carries it.
+  const csv = await exported(page, "#export-csv");
+  const lines = csv.split("\r\n");
+  assert.match(lines[0], /,status,note$/);
+  assert.equal(lines.filter((l) => l.includes("whoami /groups")).map((l) => l.endsWith(",malicious,")).join(), "true");
+  assert.equal(lines.filter((l) => l.includes("cmd.exe /c ipconfig")).length, 2, "both readings' findings of the merged row");
+  for (const line of lines.filter((l) => l.includes("cmd.exe /c ipconfig"))) assert.ok(line.endsWith(`,benign,"'=admin's inventory script, ticket 4711"`), line);
+  const json = JSON.parse(await exported(page, "#export-json"));
+  assert.deepEqual(json.case_state.map((c) => `${json.findings[c.finding].row.process_name} ${c.status} ${c.note}`).sort(), [
+    "cmd.exe benign =admin's inventory script, ticket 4711", "cmd.exe benign =admin's inventory script, ticket 4711", "whoami.exe malicious ",
+  ]);
+  const html = await exported(page, "#export-html");
+  assert.match(html, /Status: <strong>malicious<\/strong>/);
+  assert.match(html, /Status: <strong>benign<\/strong> — note: =admin&#39;s inventory script, ticket 4711/);
+  const layer = JSON.parse(await exported(page, "#export-navigator"));
+  assert.match(layer.techniques[0].comment, /status: .*2 benign/);
+  assert.match(layer.techniques[0].comment, /1 malicious/);
+
+  await page.click("#clear-cases");
+  await page.waitForFunction(() => [...document.querySelectorAll("select.status-select")].every((s) => s.value === "new"));
+  assert.equal(await page.evaluate(() => localStorage.getItem("sysmon-lens.case-state")), null);
+  assert.equal(JSON.parse(await exported(page, "#export-json")).case_state, undefined, "without case state the JSON is the CLI's");
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -274,6 +274,12 @@ export class ReportModel {
     return pageOf(this.fileLists[list], page, list === "all" ? PAGE_SIZE.files : PAGE_SIZE.problems);
   }
 
+  /** Each finding's identity (case-state.js), in report order. */
+  identities() {
+    this.identityList ??= this.report.findings.map(findingIdentity);
+    return this.identityList;
+  }
+
   /** Indexes of the findings for which `keep(ruleOf[i])` holds. */
   indexes(query, keep) {
     const ruleOf = this.ruleOf(query);
