@@ -268,3 +268,130 @@ test("case state: a status and a note per finding, kept across reloads and re-an
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+const focusedId = (page) => page.evaluate(() => document.activeElement?.id);
+
+test("by keyboard: the drop zone and Choose files… open the file chooser, Import rules… too; a row opens and closes by keyboard", { timeout: 120_000 }, async () => {
+  const { context, page, problems } = await openPage(1024);
+  await page.keyboard.press("Tab");
+  assert.equal(await focusedId(page), "drop");
+  for (const key of ["Enter", "Space"]) {
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 5000 }), page.keyboard.press(key)]);
+    assert.equal(chooser.isMultiple(), true, `${key} on the drop zone opens the chooser`);
+    await chooser.setFiles([]); // closes it, choosing nothing
+  }
+  await page.keyboard.press("Tab");
+  assert.equal(await focusedId(page), "choose", "Choose files… is a button of its own");
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+  await chooser.setFiles(caseInputs("d1_each_listed_child"));
+  await page.waitForSelector("body[data-state=done]");
+  assert.ok(await page.locator("tr.finding-row").count() > 0, "the chosen file is analysed");
+
+  await page.click("#settings summary");
+  await page.focus("#rules-export");
+  await page.keyboard.press("Tab");
+  assert.equal(await focusedId(page), "rules-import-button");
+  const [rulesChooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
+  assert.equal(rulesChooser.isMultiple(), false);
+
+  // Into the table: a sort button, then a row's detection opens it; Close gives the focus back.
+  await page.focus("#finding-filter");
+  let reached = null;
+  for (let i = 0; i < 60 && !reached; i += 1) {
+    await page.keyboard.press("Tab");
+    reached = await page.evaluate(() => (document.activeElement.matches("button.open-finding") ? document.activeElement.textContent : null));
+  }
+  assert.ok(reached, "a row's detection button is reached by Tab");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#finding-detail:not([hidden]) .finding[open]");
+  assert.equal(await page.evaluate(() => document.activeElement.closest("#finding-detail") !== null), true, "the open finding takes the focus");
+  assert.equal(await page.locator("button.open-finding[aria-expanded=true]").count(), 1);
+  await page.locator("#finding-detail button.close-detail").focus();
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.matches("button.open-finding")), true, "Close returns to the row");
+  assert.equal(await page.locator("#finding-detail").isHidden(), true);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("settings that cannot mislead: fields from the detection's output, a rule that can never match refused, inputs cleared, a whole-number threshold", { timeout: 120_000 }, async () => {
+  const { context, page, problems } = await openPage();
+  await demo(page);
+  await page.click("#settings summary");
+  const fields = () => page.locator("#rule-field option").allTextContents();
+  await page.selectOption("#rule-detection", D1);
+  assert.ok((await fields()).includes("original_file_name"));
+  assert.ok(!(await fields()).includes("dest_ip"), "D1 outputs no dest_ip");
+  await page.selectOption("#rule-detection", D2);
+  assert.ok((await fields()).includes("dest_ip"));
+  assert.ok(!(await fields()).includes("host"), "no detection outputs a field host");
+
+  await page.selectOption("#rule-field", "process_id");
+  await page.fill("#rule-value", "msiexec");
+  await page.click("#rule-add");
+  assert.match(await page.locator("#rule-refused").textContent(), /^Rule not added: process_id is always a whole number, which "msiexec" can never equal\.$/);
+  assert.equal(await page.locator("#rules li").count(), 0);
+  assert.equal(await page.inputValue("#rule-value"), "msiexec", "a refused rule is left to correct");
+
+  await page.selectOption("#rule-field", "user");
+  await page.selectOption("#rule-match", "wildcard");
+  await page.fill("#rule-value", "*svc_backup");
+  await page.click("#rule-add");
+  assert.equal(await page.locator("#rule-refused").isHidden(), true);
+  assert.equal(await page.locator("#rules li code").textContent(), "user wildcard *svc_backup");
+  assert.deepEqual([await page.inputValue("#rule-detection"), await page.inputValue("#rule-match"), await page.inputValue("#rule-value")], ["*", "equals", ""], "inputs cleared after Add");
+  await page.waitForFunction(() => /1 suppressed/.test(document.getElementById("headline").textContent));
+  await page.check("#show-suppressed");
+  await page.waitForSelector("tr.finding-row.suppressed");
+  assert.match(await page.locator("tr.finding-row.suppressed .suppressed-tag").textContent(), /suppressed: user wildcard \*svc_backup/);
+
+  // A rule file naming a field no detection outputs is refused with the reason.
+  await page.setInputFiles("#rules-import", { name: "rules.json", mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify([{ detection_id: "*", field: "host", match: "equals", value: "FIN-WS-042" }])) });
+  await page.waitForFunction(() => /rules\.json: 1 imported rule was not valid/.test(document.getElementById("notices").textContent));
+  assert.match(await page.locator("#notices").textContent(), /no detection outputs a field host .*so it would never match/);
+
+  for (const typed of ["-5", "2.5", "0"]) {
+    await page.fill("#threshold", typed);
+    await page.locator("#threshold").dispatchEvent("change");
+    assert.equal(await page.inputValue("#threshold"), "100", `${typed} is refused; the field shows what is used`);
+    assert.match(await page.locator("#threshold-used").textContent(), new RegExp(`“${typed.replace(".", "\\.")}” is not a positive whole number; 100 is still used`));
+  }
+  await page.fill("#threshold", "60");
+  await page.locator("#threshold").dispatchEvent("change");
+  assert.equal(await page.locator("#threshold-used").textContent(), "In use: 60.");
+  await page.waitForFunction(() => document.getElementById("risk").textContent.includes("threshold (60)"));
+  assert.equal(await page.locator("#risk tr.over-threshold").count(), 2, "ACME\\j.doe (90) and FIN-WS-042 (70)");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+for (const width of WIDTHS) {
+  test(`at ${width} px: empty, analysed, a finding open, settings open and suppressed shown have no axe violation and no sideways scroll`, { timeout: 180_000 }, async (t) => {
+    const { context, page, problems } = await openPage(width);
+    await check(page, "empty", width);
+    await demo(page);
+    await check(page, "analysed", width);
+    await page.locator("tr.finding-row", { hasText: "→ cmd.exe" }).locator("button.open-finding").click();
+    await page.locator("#finding-detail svg.tree g.node").first().waitFor();
+    await check(page, "finding-open", width);
+    await page.locator("#finding-detail").evaluate((node) => node.scrollIntoView({ block: "start" }));
+    await page.screenshot({ path: path.join(artifacts, `triage-finding-open-top-${width}.png`) });
+    await page.click("#settings summary");
+    await page.selectOption("#rule-detection", D2);
+    await page.selectOption("#rule-field", "dest");
+    await page.fill("#rule-value", "www.google.com");
+    await page.click("#rule-add");
+    await page.check("#show-suppressed");
+    await page.waitForSelector("tr.finding-row.suppressed");
+    await check(page, "settings-suppressed", width);
+    const datasets = datasetsDir();
+    if (datasets) {
+      await page.click("#clear");
+      await drop(page, multiFileSet(datasets));
+      await check(page, "multi-file", width);
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}

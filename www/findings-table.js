@@ -17,6 +17,7 @@ const COLUMNS = [
   ["process", "Parent → process"], ["pid", "PID"], ["reading", "Reading"], ["status", "Status"],
 ];
 const READING_TEXT = { both: "both", published: "published only", hardened: "hardened only" };
+const MODE_TITLES = { as_published: "As published", hardened: "Hardened" };
 const FILTER_DELAY_MS = 150;
 
 /** What the user chose; survives every redraw, re-analysis and settings change. */
@@ -175,6 +176,7 @@ function showDetail(item, setCase, opener) {
   const heading = el("h3", { tabindex: -1, text: `${facts.detection}: ${facts.parent} → ${facts.process} (pid ${facts.pid}) on ${facts.host || "?"}` });
   const panels = item.members.map((member) => findingPanel(member));
   const first = panels[0];
+  const readingTitles = item.members.map((member) => el("h4", { class: "reading-title", text: MODE_TITLES[member.finding?.mode] ?? "Of no known reading" }));
   if (first?.tagName === "DETAILS") first.open = true; // its panels are built as it opens
   f.detail.replaceChildren(
     el("div", { class: "detail-head" }, heading, close),
@@ -182,7 +184,7 @@ function showDetail(item, setCase, opener) {
     el("p", { class: "none", text: item.reading === "both"
       ? "Both readings find this, with the same output row; each reading's finding is below."
       : `Only the ${item.reading} reading finds this.` }),
-    ...panels);
+    ...panels.flatMap((panel, i) => [readingTitles[i], panel]));
   f.detail.hidden = false;
   heading.focus();
 }
