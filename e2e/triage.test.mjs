@@ -6,10 +6,11 @@
 // and on a dropped multi-file data set; axe-core in every state at 1440, 1024 and 700 px.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { artifacts, caseInputs, datasetsDir } from "./support.mjs";
+import { artifacts, casesDir, caseInputs, datasetsDir } from "./support.mjs";
 import { launch } from "./browser.mjs";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -269,6 +270,7 @@ test("case state: a status and a note per finding, kept across reloads and re-an
   await context.close();
 });
 
+const count = (n) => n.toLocaleString("en");
 const focusedId = (page) => page.evaluate(() => document.activeElement?.id);
 
 test("by keyboard: the drop zone and Choose files… open the file chooser, Import rules… too; a row opens and closes by keyboard", { timeout: 120_000 }, async () => {
@@ -395,3 +397,72 @@ for (const width of WIDTHS) {
     await context.close();
   });
 }
+
+/** The msiexec.exe → cmd.exe event of the d1_each_listed_child case, as a template. */
+const TEMPLATE = readFileSync(path.join(casesDir, "d1_each_listed_child", "input.log"), "utf8").split("\n")[1];
+const LARGE_EVENTS = 700;
+
+/** A log of LARGE_EVENTS processes: cmd.exe on three hosts by two users, every fifth one whoami.exe (only the hardened reading lists it). */
+function largeLog(dir) {
+  const guid = (id) => `{11111111-0000-0000-0000-${String(id).padStart(12, "0")}}`;
+  const lines = [];
+  for (let n = 0; n < LARGE_EVENTS; n += 1) {
+    const time = new Date(Date.UTC(2024, 4, 1, 10) + n * 1000).toISOString().replace(".000Z", "");
+    const program = n % 5 === 4 ? "whoami.exe" : "cmd.exe";
+    lines.push(TEMPLATE
+      .replace("2024-05-01T10:01:01.000000000Z", `${time}.000000000Z`).replace("2024-05-01 10:01:01.000", `${time.replace("T", " ")}.000`)
+      .replace("<Data Name='ProcessId'>7001<", `<Data Name='ProcessId'>${100_000 + n}<`).replace(guid(7001), guid(1_000_000 + n))
+      .replaceAll("<Computer>WS-01</Computer>", `<Computer>WS-0${(n % 3) + 1}</Computer>`).replaceAll("CORP\\alice", n % 2 ? "CORP\\bob" : "CORP\\alice")
+      .replace("cmd.exe /c dir", `cmd.exe /c dir task-${n}`)
+      .replaceAll("cmd.exe", program).replace("Cmd.Exe", program === "cmd.exe" ? "Cmd.Exe" : "whoami.exe"));
+  }
+  const file = path.join(dir, "many.xml");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+test("a report too large for the page (over 1,000 findings): the worker sorts, narrows and filters the table the same way", { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sysmon-lens-triage-"));
+  const { context, page, problems } = await openPage();
+  try {
+    await page.setInputFiles("#file", largeLog(dir));
+    await page.waitForSelector("body[data-state=done]");
+    const hardenedOnly = LARGE_EVENTS / 5;
+    const findings = 2 * (LARGE_EVENTS - hardenedOnly) + hardenedOnly;
+    assert.match(await page.locator("#headline").textContent(), new RegExp(`^${count(findings)} findings \\(${count(findings)} active, 0 suppressed\\) in ${LARGE_EVENTS} rows`));
+    assert.match(await page.locator("#findings nav.pager").textContent(), new RegExp(`^Showing 1–100 of ${LARGE_EVENTS}`));
+    const facetText = async (facet) => (await page.locator(`.facet[data-facet=${facet}] li`).allTextContents()).map((t) => t.trim());
+    assert.deepEqual(await facetText("reading"), [`both (${LARGE_EVENTS - hardenedOnly})`, `hardened (${hardenedOnly})`]);
+    await page.locator(".facet[data-facet=host] summary").click();
+    assert.deepEqual(await facetText("host"), ["WS-01 (234)", "WS-02 (233)", "WS-03 (233)"]);
+
+    await page.locator(".facet[data-facet=host] label", { hasText: "WS-02" }).locator("input").check();
+    await page.waitForFunction(() => document.getElementById("finding-status").textContent.startsWith("233 of"));
+    await page.locator(".facet[data-facet=user] summary").click();
+    assert.deepEqual(await facetText("user"), ["CORP\\bob (117)", "CORP\\alice (116)"], "counted within the host chosen");
+    await page.locator("th[data-column=pid] button").click();
+    await page.waitForFunction(() => document.querySelector("th[data-column=pid]").getAttribute("aria-sort") === "ascending");
+    await page.locator("th[data-column=pid] button").click();
+    await page.waitForFunction(() => document.querySelector("th[data-column=pid]").getAttribute("aria-sort") === "descending");
+    const pids = (await tableRows(page)).map((r) => Number(r.pid));
+    assert.equal(pids.length, 100);
+    assert.deepEqual(pids, [...pids].sort((a, b) => b - a));
+    assert.equal(pids[0], 100_000 + 697, "the highest pid on WS-02 (n % 3 = 1) comes first");
+    assert.ok((await tableRows(page)).every((r) => r.host === "WS-02"));
+
+    await filter(page, "task-13"); // task-13 and task-130…139: those on WS-02
+    const listed = (await tableRows(page)).map((r) => r.pid).sort();
+    assert.deepEqual(listed, [13, 130, 133, 136, 139].map((n) => String(100_000 + n)));
+    await page.locator("tr.finding-row", { hasText: String(100_000 + 13) }).locator("select.status-select").selectOption("investigating");
+    await page.waitForFunction(() => document.querySelector(".facet[data-facet=status]")?.textContent.includes("investigating (1)"));
+    await page.locator("tr.finding-row", { hasText: String(100_000 + 13) }).locator("button.open-finding").click();
+    await page.locator("#finding-detail .finding[open] .part").first().waitFor();
+    assert.match(await page.locator("#finding-detail").textContent(), /cmd\.exe \/c dir task-13\b/, "the open finding comes in full from the worker");
+    const csv = await exported(page, "#export-csv");
+    assert.equal(csv.split("\r\n").filter((l) => l.endsWith(",investigating,")).length, 2, "both readings' findings of the row");
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
