@@ -7,7 +7,7 @@
  * The rows themselves come from a source's `view` (model.js); report strings go in as
  * text only (dom.js).
  */
-import { el, count, pagerBar } from "./dom.js";
+import { el, count, pagerBar, pagerFocus, restorePagerFocus } from "./dom.js";
 import { findingPanel } from "./detail.js";
 import { STATUSES } from "./case-state.js";
 
@@ -79,6 +79,7 @@ export function tableFrame(onChange) {
 export function drawTable(data, { showSuppressed, setCase }) {
   const f = frame;
   const focusKey = document.activeElement?.dataset?.focusKey;
+  const pagerSeen = pagerFocus();
   if (f.input.value.trim().toLowerCase() !== choice.needle) f.input.value = choice.needle;
   for (const [column, button] of Object.entries(f.sortButtons)) {
     const th = button.parentElement;
@@ -101,6 +102,7 @@ export function drawTable(data, { showSuppressed, setCase }) {
   const openItem = data.rows.items.find((item) => item.key === openKey);
   const detailStatus = f.detail.querySelector("select.status-select");
   if (openItem && detailStatus) detailStatus.value = openItem.status;
+  restorePagerFocus(pagerSeen);
   if (focusKey) document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
 
