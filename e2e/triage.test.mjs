@@ -430,7 +430,7 @@ test("a report too large for the page (over 1,000 findings): the worker sorts, n
     const hardenedOnly = LARGE_EVENTS / 5;
     const findings = 2 * (LARGE_EVENTS - hardenedOnly) + hardenedOnly;
     assert.match(await page.locator("#headline").textContent(), new RegExp(`^${count(findings)} findings \\(${count(findings)} active, 0 suppressed\\) in ${LARGE_EVENTS} rows`));
-    assert.match(await page.locator("#findings nav.pager").textContent(), new RegExp(`^Showing 1–100 of ${LARGE_EVENTS}`));
+    assert.match(await page.locator("#findings > nav.pager").textContent(), new RegExp(`^Showing 1–100 of ${LARGE_EVENTS}`));
     const facetText = async (facet) => (await page.locator(`.facet[data-facet=${facet}] li`).allTextContents()).map((t) => t.trim());
     assert.deepEqual(await facetText("reading"), [`both (${LARGE_EVENTS - hardenedOnly})`, `hardened (${hardenedOnly})`]);
     await page.locator(".facet[data-facet=host] summary").click();

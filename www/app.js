@@ -165,6 +165,13 @@ async function showReport({ whole, head, stopped }) {
   });
   if (stopped) showMemoryStop(stopped);
   source = whole ? modelSource(head) : workerSource(head);
+  // A file of which nothing could be read says so where its progress was shown.
+  const unread = new Map((source.head.unreadable ?? []).map((file) => [file.name, file.error]));
+  for (const row of progressRows) {
+    if (!unread.has(row.file.name)) continue;
+    row.status.textContent = `not read: ${unread.get(row.file.name)}`;
+    row.status.classList.add("error");
+  }
   rendered = null;
   setBusy(false);
   results.hidden = false;
