@@ -108,7 +108,7 @@ test("the demo as a table: readings merged where they agree, sorted by every col
   assert.equal(readings(rows), "both,both,hardened,hardened,hardened,hardened,published,published");
   assert.deepEqual(rows.filter((r) => r.reading === "both").map((r) => r.process).sort(), ["msiexec.exe → cmd.exe", "msiexec.exe → ipconfig.exe"]);
   const cmd = rows.find((r) => r.process === "msiexec.exe → cmd.exe");
-  assert.deepEqual({ ...cmd, key: undefined }, { time: "2025-03-14T09:10:10", detection: "Windows MSIExec Spawn Discovery Command", severity: "low · 35",
+  assert.deepEqual({ ...cmd, key: undefined }, { time: "2025-03-14 09:10:10", detection: "Windows MSIExec Spawn Discovery Command", severity: "low · 35",
     host: "FIN-WS-042", user: "ACME\\j.doe", process: "msiexec.exe → cmd.exe", pid: "5120", reading: "both", status: "new", key: undefined });
   assert.match(await page.locator('tr[data-reading=published] .parted').first().textContent(), /published:/, "a row only one reading finds says how they part");
 
@@ -275,6 +275,9 @@ const focusedId = (page) => page.evaluate(() => document.activeElement?.id);
 
 test("by keyboard: the drop zone and Choose files… open the file chooser, Import rules… too; a row opens and closes by keyboard", { timeout: 120_000 }, async () => {
   const { context, page, problems } = await openPage(1024);
+  // Intercepting the chooser is set up with the first listener; set it up before any key is pressed.
+  page.on("filechooser", () => {});
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
   await page.keyboard.press("Tab");
   assert.equal(await focusedId(page), "drop");
   for (const key of ["Enter", "Space"]) {

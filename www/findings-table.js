@@ -13,7 +13,7 @@ import { STATUSES } from "./case-state.js";
 
 const FACET_NAMES = { detection: "Detection", reading: "Reading", severity: "Severity", host: "Host", user: "User", status: "Status" };
 const COLUMNS = [
-  ["time", "Time (UTC), first / last"], ["detection", "Detection"], ["severity", "Severity · score"], ["host", "Host"], ["user", "User"],
+  ["time", "Time (UTC)"], ["detection", "Detection"], ["severity", "Severity · score"], ["host", "Host"], ["user", "User"],
   ["process", "Parent → process"], ["pid", "PID"], ["reading", "Reading"], ["status", "Status"],
 ];
 const READING_TEXT = { both: "both", published: "published only", hardened: "hardened only" };
@@ -132,7 +132,9 @@ function tableRow(item, setCase) {
   const open = el("button", { type: "button", class: "open-finding", "aria-expanded": String(openKey === key), "data-focus-key": `open ${key}`, text: facts.detection });
   open.addEventListener("click", () => showDetail(item, setCase, open));
   const status = statusSelect(item, setCase, `status ${key}`, `Status of ${facts.detection}, ${facts.process}, pid ${facts.pid}`);
-  const time = facts.first === facts.last ? facts.first : `${facts.first} – ${facts.last}`;
+  // Absolute UTC times as the row gives them; first and last when they differ.
+  const utc = (time) => time.replace("T", " ");
+  const time = facts.first === facts.last ? utc(facts.first) : `${utc(facts.first)} – ${utc(facts.last)}`;
   return el("tr", { class: `finding-row${rule ? " suppressed" : ""}${openKey === key ? " open" : ""}`, "data-key": key, "data-reading": reading,
     "data-detection-id": facts.detection_id, "data-modes": item.members.map((m) => m.finding?.mode).join(" ") },
     el("td", { class: "time", text: time || "—" }),
