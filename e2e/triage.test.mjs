@@ -469,3 +469,39 @@ test("a report too large for the page (over 1,000 findings): the worker sorts, n
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("every severity badge and the suppressed tag reach 4.5:1 contrast, whether or not the data has them", { timeout: 60_000 }, async () => {
+  const { context, page } = await openPage();
+  const ratios = await page.evaluate(() => {
+    const luminance = (rgb) => {
+      const [r, g, b] = rgb.match(/\d+(\.\d+)?/g).slice(0, 3).map((v) => Number(v) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const ratio = (a, b) => (Math.max(luminance(a), luminance(b)) + 0.05) / (Math.min(luminance(a), luminance(b)) + 0.05);
+    /** The contrast of a `className` span inside a findings-table row of `rowClass`, against what is behind it. */
+    const probe = (className, rowClass = "finding-row") => {
+      const node = document.createElement("span");
+      node.className = className;
+      node.textContent = "x";
+      const table = document.createElement("table");
+      table.className = "findings-table";
+      const row = table.createTBody().insertRow();
+      row.className = rowClass;
+      row.insertCell().append(node);
+      document.getElementById("findings").append(table);
+      const own = getComputedStyle(node).backgroundColor;
+      const cell = getComputedStyle(row.cells[0]).backgroundColor;
+      const transparent = "rgba(0, 0, 0, 0)";
+      const back = own !== transparent ? own : cell !== transparent ? cell : "rgb(255, 255, 255)";
+      const value = ratio(getComputedStyle(node).color, back);
+      table.remove();
+      return [`${className} in ${rowClass}`, Number(value.toFixed(2))];
+    };
+    return Object.fromEntries([
+      ...["informational", "low", "medium", "high", "critical"].map((severity) => probe(`badge sev-${severity}`)),
+      probe("tag suppressed-tag", "finding-row suppressed"), probe("parted", "finding-row suppressed"), probe("row-note", "finding-row open"),
+    ]);
+  });
+  for (const [badge, value] of Object.entries(ratios)) assert.ok(value >= 4.5, `${badge}: ${value}:1`);
+  await context.close();
+});
