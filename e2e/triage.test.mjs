@@ -394,6 +394,11 @@ for (const width of WIDTHS) {
     if (datasets) {
       await page.click("#clear");
       await drop(page, multiFileSet(datasets));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const counts = await page.locator("#headline .headline-counts").boundingBox();
+      const banner = await page.locator("#headline .unreadable").boundingBox();
+      assert.ok(counts.y + counts.height <= 900 && banner.y < 900, `the counts and the banner of files not read are in the first screen: ${JSON.stringify({ counts, banner })}`);
+      await page.screenshot({ path: path.join(artifacts, `triage-multi-file-first-screen-${width}.png`) });
       await check(page, "multi-file", width);
     }
     assert.deepEqual(problems, []);

@@ -317,6 +317,7 @@ $("clear").addEventListener("click", () => {
   rendered = null;
   worker.postMessage({ action: "release" });
   progress.replaceChildren();
+  $("headline").replaceChildren();
   results.hidden = true;
   setBusy(false);
   delete document.body.dataset.state;
