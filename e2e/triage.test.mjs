@@ -147,6 +147,7 @@ test("the demo as a table: readings merged where they agree, sorted by every col
   // The filter reaches row values, raw event values, file names and notes.
   await filter(page, "svc_helper");
   await rowsAre(page, 1);
+  assert.equal(await page.locator(".facet[data-facet=host]").getAttribute("open"), "", "a facet the user opened stays open as the table is drawn again");
   await filter(page, "7D3A1C52-1400-67D4"); // the ProcessGuid in cmd.exe's event only
   await rowsAre(page, 1);
   assert.equal((await tableRows(page))[0].process, "msiexec.exe → cmd.exe");

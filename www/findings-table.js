@@ -106,10 +106,14 @@ export function drawTable(data, { showSuppressed, setCase }) {
   if (focusKey) document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
 
+/** The facets shown open: at first reading and severity; then as the user leaves them. */
+const openFacets = new Set(["reading", "severity"]);
+
 function facetGroup(facet, values) {
   const chosen = values.filter((v) => v.chosen).length;
-  const group = el("details", { class: "facet", "data-facet": facet, open: chosen > 0 || facet === "reading" || facet === "severity" ? true : null },
+  const group = el("details", { class: "facet", "data-facet": facet, open: chosen > 0 || openFacets.has(facet) ? true : null },
     el("summary", { text: `${FACET_NAMES[facet]}${chosen ? ` (${chosen} chosen)` : ""}` }));
+  group.addEventListener("toggle", () => (group.open ? openFacets.add(facet) : openFacets.delete(facet)));
   const list = el("ul", {});
   for (const value of values) {
     const box = el("input", { type: "checkbox", checked: value.chosen, "data-focus-key": `facet ${facet} ${value.value}` });
