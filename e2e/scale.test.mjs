@@ -327,7 +327,7 @@ test("the report read in parts (as the worker reads it) is the CLI's document, a
     const whole = JSON.parse(document);
     const briefs = JSON.parse(`[${items("finding_briefs", 1 << 20).join(",")}]`);
     assert.deepEqual(briefs, whole.findings.map((f) => ({ detection_id: f.detection_id, detection: f.detection, mode: f.mode, row: f.row,
-      risk: f.risk, annotations: f.annotations, explanation: { notes: f.explanation.notes } })), name);
+      risk: f.risk, annotations: f.annotations, explanation: { notes: f.explanation.notes }, event_files: [...new Set(f.events.map((e) => e.file))] })), name);
     const all = Uint32Array.from(whole.findings.keys());
     assert.equal(report.findingsCsv(all), cliOutput("csv", cwd, files), name);
     assert.deepEqual(JSON.parse(report.findingsAt(Uint32Array.from([...all].reverse()))), whole.findings.reverse(), name);

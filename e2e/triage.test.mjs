@@ -459,6 +459,8 @@ test("a report too large for the page (over 1,000 findings): the worker sorts, n
     assert.equal(pids[0], 100_000 + 697, "the highest pid on WS-02 (n % 3 = 1) comes first");
     assert.ok((await tableRows(page)).every((r) => r.host === "WS-02"));
 
+    await filter(page, "many.xml"); // the file's name, in no row value: searched in the worker too
+    await page.waitForFunction(() => document.getElementById("finding-status").textContent.startsWith("233 of"));
     await filter(page, "task-13"); // task-13 and task-130…139: those on WS-02
     const listed = (await tableRows(page)).map((r) => r.pid).sort();
     assert.deepEqual(listed, [13, 130, 133, 136, 139].map((n) => String(100_000 + n)));

@@ -165,7 +165,9 @@ export class ReportModel {
         const finding = this.report.findings[i];
         try {
           parts.push(finding.mode, ...Object.values(finding.row).map(display), finding.risk?.message, finding.risk?.severity, ...(finding.explanation?.notes ?? []));
+          // The whole finding (on the page) has its events; a brief (in the worker) their files only.
           for (const event of finding.events ?? []) parts.push(event.file, event.position, ...Object.values(event.fields ?? {}).map(display));
+          parts.push(...(finding.event_files ?? []));
           for (const p of finding.explanation?.provenance ?? []) parts.push(display(p.raw_value));
         } catch {
           // a malformed finding: what was gathered of it is searched
