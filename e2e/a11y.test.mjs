@@ -2,7 +2,7 @@
 // state of the page (empty, the demo analysed, a finding opened, a refused setting, a
 // paged list, the wasm memory limit reached) has no axe-core violation and, at 700 px,
 // no horizontal scrolling; a screenshot of each is saved. The whole path, from the demo
-// to the next page of findings and the exports, works with the keyboard alone.
+// to the next page of the findings table and the exports, works with the keyboard alone.
 // axe is injected into a context that bypasses the page's CSP (its Trusted Types would
 // refuse axe's own DOM writes); the page's scripts are the same.
 import { test, before, after } from "node:test";
@@ -107,11 +107,11 @@ for (const width of WIDTHS) {
     await page.waitForSelector("body[data-state=done]");
     await check(page, "demo", width);
 
-    const finding = page.locator(".finding").first();
-    await finding.locator("summary").first().click();
+    await page.locator("button.open-finding").first().click();
+    const finding = page.locator("#finding-detail .finding").first();
     await finding.locator("svg.tree g.node").first().waitFor();
     assert.ok(await finding.locator("svg.timeline").isVisible(), "the timeline is drawn");
-    await scrollTo(page, ".finding[open] .part:has(svg.tree)"); // the tree, its node details and the timeline
+    await scrollTo(page, "#finding-detail .finding[open] .part:has(svg.tree)"); // the tree, its node details and the timeline
     await check(page, "finding", width, {});
     assert.deepEqual(session.problems, []);
     await session.context.close();
@@ -132,7 +132,7 @@ for (const width of WIDTHS) {
     const { page } = session;
     await page.setInputFiles("#file", pagedLog);
     await page.waitForSelector("body[data-state=done]");
-    assert.match(await page.locator(".mode-column nav.pager").first().textContent(), /^Showing 1–100 of 150/);
+    assert.match(await page.locator("#findings > nav.pager").first().textContent(), /^Showing 1–100 of 150/, "150 rows, each found by both readings");
     await scrollTo(page, "#findings");
     await check(page, "paged", width, {});
     assert.deepEqual(session.problems, []);
@@ -173,17 +173,17 @@ test("with the keyboard alone: the demo, a finding opened, a file chosen, the ne
   await page.keyboard.press("Tab");
   assert.equal((await focused(page)).id, "drop", "the drop zone comes first");
   await page.keyboard.press("Tab");
-  assert.equal((await focused(page)).id, "file", "then the file picker");
+  assert.equal((await focused(page)).id, "choose", "then the file chooser's button");
   await page.keyboard.press("Tab");
   assert.equal((await focused(page)).id, "demo", "then the demo");
   await page.keyboard.press("Enter");
   await page.waitForSelector("body[data-state=done]");
 
-  // Into the findings: the first finding's summary, opened with Enter.
-  await press(page, "Tab", (f) => f.tag === "summary" && f.parent.startsWith("finding "));
-  assert.equal(await page.evaluate(() => document.activeElement === document.querySelector(".finding > summary")), true, "and it is the first finding");
+  // Into the findings: the first row's detection, opened with Enter.
+  await press(page, "Tab", (f) => f.tag === "button" && f.className === "open-finding", 80);
+  assert.equal(await page.evaluate(() => document.activeElement === document.querySelector("button.open-finding")), true, "and it is the first row");
   await page.keyboard.press("Enter");
-  const finding = page.locator(".finding").first();
+  const finding = page.locator("#finding-detail .finding").first();
   await finding.locator("svg.tree g.node").first().waitFor();
   assert.equal(await finding.getAttribute("open"), "", "Enter opens the finding");
   // A node of its tree takes the focus and tells its details with Enter.
@@ -191,23 +191,23 @@ test("with the keyboard alone: the demo, a finding opened, a file chosen, the ne
   await page.keyboard.press("Enter");
   assert.ok((await finding.locator(".node-detail").textContent()).length > 0, "the node's details are shown");
 
-  // Back up to the file picker, chosen with Space: the paged log.
-  await press(page, "Shift+Tab", (f) => f.id === "file", 200);
+  // Back up to the file chooser's button, pressed with Space: the paged log.
+  await press(page, "Shift+Tab", (f) => f.id === "choose", 200);
   const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
   await chooser.setFiles(pagedLog); // analysed with the demo, as one data set
-  await page.waitForFunction(() => document.querySelector(".mode-column nav.pager")?.textContent.startsWith("Showing 1–100 of 15"));
+  await page.waitForFunction(() => document.querySelector("#findings > nav.pager")?.textContent.startsWith("Showing 1–100 of 15"));
   await page.waitForSelector("body[data-state=done]");
 
-  // The first reading's Next, with Enter: the next page, the focus still on Next.
-  const pager = page.locator(".mode-column nav.pager").first();
+  // The table's Next, with Enter: the next page, the focus still on Next.
+  const pager = page.locator("#findings > nav.pager").first();
   await press(page, "Tab", (f) => f.tag === "button" && f.className === "next", 200);
-  assert.equal(await page.evaluate(() => document.activeElement === document.querySelector(".mode-column nav.pager button.next")), true, "the first reading's Next");
+  assert.equal(await page.evaluate(() => document.activeElement === document.querySelector("#findings > nav.pager button.next")), true, "the table's Next");
   await page.keyboard.press("Enter");
   await waitForText(pager, /^Showing 101–15\d of 15\d/);
   const after = await focused(page);
   assert.equal(after.tag, "button", `the focus stays in the pager, on ${JSON.stringify(after)}`);
-  assert.equal(await page.evaluate(() => document.querySelector(".mode-column nav.pager").contains(document.activeElement)), true, "the focus stays in the pager");
-  assert.ok(await page.locator(".mode-column").first().locator(".finding").count() >= 50);
+  assert.equal(await page.evaluate(() => document.querySelector("#findings > nav.pager").contains(document.activeElement)), true, "the focus stays in the pager");
+  assert.ok(await page.locator("tr.finding-row").count() >= 50);
 
   // Back to the exports: the Navigator layer first (walking backwards), then each.
   await press(page, "Shift+Tab", (f) => f.id === "export-navigator", 200);

@@ -1,5 +1,5 @@
 // The analyst's view in headless Chromium, on the built-in demo sample: both readings
-// side by side with their differences explained, the process tree, suppression rules,
+// in one table with their differences explained, the process tree, suppression rules,
 // the editable discovery list, risk totals with a threshold, and every export.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -24,24 +24,29 @@ async function openDemo() {
   return session;
 }
 
-const column = (page, detection, mode) => page.locator(`section[data-detection-id="${detection}"] .mode-column[data-mode=${mode}]`);
-const findingsIn = (page, detection, mode) => column(page, detection, mode).locator(".finding");
+/** The table's rows of a detection that a reading finds (a row both readings find counts for each). */
+const findingsIn = (page, detection, mode) => page.locator(`tr.finding-row[data-detection-id="${detection}"][data-modes~=${mode}]`);
+/** Opens a row and gives the open finding of `mode`. */
+async function openFinding(page, row, mode) {
+  await row.locator("button.open-finding").click();
+  return page.locator(`#finding-detail .finding[data-mode=${mode}]`);
+}
 
 async function saveDownload(page, button) {
   const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
   return readFileSync(await download.path(), "utf8");
 }
 
-test("demo: both readings side by side, the PID collision explained", async () => {
+test("demo: both readings in one table, the PID collision explained", async () => {
   const session = await openDemo();
   const { page } = session;
   assert.equal(await findingsIn(page, D1, "as_published").count(), 2);
   assert.equal(await findingsIn(page, D1, "hardened").count(), 4);
   assert.equal(await findingsIn(page, D2, "as_published").count(), 2);
   assert.equal(await findingsIn(page, D2, "hardened").count(), 2);
-  const notes = await column(page, D2, "as_published").locator(".notes").allTextContents();
+  const notes = await findingsIn(page, D2, "as_published").locator(".parted").allTextContents();
   assert.ok(notes.some((n) => n.includes("published: joined on pid 7300 only — this connection came from chrome.exe on SRV-FILE01, not from msiexec.exe on FIN-WS-042")), notes.join("\n"));
-  const hardenedNotes = await column(page, D1, "hardened").locator(".notes").allTextContents();
+  const hardenedNotes = await findingsIn(page, D1, "hardened").locator(".parted").allTextContents();
   assert.ok(hardenedNotes.some((n) => n.includes("svc_helper.exe is cmd.exe renamed")));
   assert.ok(hardenedNotes.some((n) => n.includes("whoami.exe is on the extended discovery list")));
   await page.screenshot({ path: path.join(artifacts, "analyst-demo.png"), fullPage: true });
@@ -52,8 +57,7 @@ test("demo: both readings side by side, the PID collision explained", async () =
 test("a finding explains itself and draws its process tree and timeline", async () => {
   const session = await openDemo();
   const { page } = session;
-  const finding = findingsIn(page, D1, "as_published").filter({ hasText: "spawning cmd.exe" });
-  await finding.locator("summary").first().click();
+  const finding = await openFinding(page, findingsIn(page, D1, "as_published").filter({ hasText: "→ cmd.exe" }), "as_published");
   assert.deepEqual(await finding.locator(".conditions li").allTextContents(), [
     "parent_process_name msiexec.exe = msiexec.exe",
     "process_name cmd.exe is one of powershell.exe, cmd.exe, nltest.exe, ipconfig.exe, systeminfo.exe",
@@ -89,17 +93,17 @@ test("a suppression rule hides findings, counts them, survives export and import
   const { page } = session;
   await page.click("#settings summary");
   await page.selectOption("#rule-detection", D1);
-  await page.fill("#rule-field", "process_name");
+  await page.selectOption("#rule-field", "process_name");
   await page.selectOption("#rule-match", "wildcard");
   await page.fill("#rule-value", "IPCONFIG*");
   await page.click("#rule-add");
   assert.equal(await findingsIn(page, D1, "as_published").count(), 1);
-  assert.equal(await column(page, D1, "as_published").locator(".suppressed-count").textContent(), "1 suppressed");
-  assert.equal(await column(page, D1, "hardened").locator(".suppressed-count").textContent(), "1 suppressed");
+  assert.equal(await findingsIn(page, D1, "hardened").count(), 3);
+  assert.match(await page.locator("#finding-status").textContent(), /2 suppressed \(hidden\)/, "one in each reading");
   assert.equal(await findingsIn(page, D2, "as_published").count(), 2, "scoped to one detection");
   await page.check("#show-suppressed");
   assert.equal(await findingsIn(page, D1, "as_published").count(), 2);
-  assert.equal(await page.locator(".finding.suppressed").count(), 2);
+  assert.equal(await page.locator("tr.finding-row.suppressed[data-reading=both]").count(), 1, "one row of both readings");
   await page.screenshot({ path: path.join(artifacts, "analyst-suppression.png"), fullPage: true });
   const exported = JSON.parse(await saveDownload(page, "#rules-export"));
   assert.deepEqual(exported, [{ detection_id: D1, field: "process_name", match: "wildcard", value: "IPCONFIG*" }]);
@@ -124,12 +128,12 @@ test("the hardened discovery list is the user's, and resettable", async () => {
   assert.match(list, /^nltest\.exe, nltestrk\.exe$/m);
   await page.fill("#programs", list.split("\n").filter((line) => !line.startsWith("whoami.exe")).join("\n"));
   await page.click("#programs-save");
-  await page.waitForFunction(() => document.body.dataset.state === "done" && document.querySelectorAll('.mode-column[data-mode=hardened] .finding').length === 5);
+  await page.waitForFunction(() => document.body.dataset.state === "done" && document.querySelectorAll('tr.finding-row[data-modes~=hardened]').length === 5);
   assert.equal(await findingsIn(page, D1, "hardened").count(), 3);
   assert.equal(await findingsIn(page, D1, "as_published").count(), 2, "the published list never changes");
   await page.screenshot({ path: path.join(artifacts, "analyst-settings.png"), fullPage: true });
   await page.click("#programs-reset");
-  await page.waitForFunction(() => document.body.dataset.state === "done" && document.querySelectorAll('.mode-column[data-mode=hardened] .finding').length === 6);
+  await page.waitForFunction(() => document.body.dataset.state === "done" && document.querySelectorAll('tr.finding-row[data-modes~=hardened]').length === 6);
   assert.match(await page.inputValue("#programs"), /^whoami\.exe, whoami\.exe$/m);
   await assertNoTraffic(session);
   await session.context.close();

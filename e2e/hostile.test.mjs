@@ -95,9 +95,9 @@ for (const [name, storage] of Object.entries(corruptStorage)) {
     const { context, page, problems } = await openWithStorage(storage);
     await page.click("#demo");
     await page.waitForSelector("body[data-state=done]", { timeout: 20_000 });
-    const published = page.locator('section[data-detection-id="e9d05aa2-32f0-411b-930c-5b8ca5c4fcee"] .mode-column[data-mode=as_published] .finding');
+    const published = page.locator('tr.finding-row[data-detection-id="e9d05aa2-32f0-411b-930c-5b8ca5c4fcee"][data-modes~=as_published]');
     assert.equal(await published.count(), 2, "the demo's two published discovery findings");
-    assert.equal(await page.locator(".finding.suppressed").count(), 0, "no stored rule was applied");
+    assert.equal(await page.locator("tr.finding-row.suppressed").count(), 0, "no stored rule was applied");
     assert.equal(await page.locator("#rules li").count(), 0);
     assert.equal(await page.locator("#threshold").inputValue(), "100");
     assert.equal(await page.evaluate(() => ({}).polluted), undefined, "no prototype was polluted");
@@ -130,17 +130,17 @@ test("a catastrophic wildcard rule in storage: the report renders at once, no lo
   // Each change of "show suppressed" renders the report again, matching every finding against the rule.
   await page.click("#settings > summary");
   for (let i = 0; i < 3; i += 1) {
-    await page.evaluate(() => { document.querySelector(".finding").dataset.old = "yes"; });
+    await page.evaluate(() => { document.querySelector("tr.finding-row").dataset.old = "yes"; });
     const since = await now();
     await page.click("#show-suppressed");
     longest.push(await longestSince(since));
-    assert.equal(await page.locator(".finding[data-old]").count(), 0, "the findings were rendered anew");
+    assert.equal(await page.locator("tr.finding-row[data-old]").count(), 0, "the findings were rendered anew");
   }
   const figures = longest.map((ms) => `${ms.toFixed(0)} ms`).join(", ");
   console.log(`# catastrophic rule, 50,000-character command line: report rendered in ${elapsed} ms; longest main-thread task on first render and 3 re-renders: ${figures}`);
-  const findings = page.locator(".finding");
+  const findings = page.locator("tr.finding-row");
   assert.ok(await findings.count() >= 1, "the msiexec → cmd.exe finding is shown");
-  assert.equal(await page.locator(".finding.suppressed").count(), 0, "the rule does not match: the command line has no b");
+  assert.equal(await page.locator("tr.finding-row.suppressed").count(), 0, "the rule does not match: the command line has no b");
   assert.match(await page.locator("#rules").textContent(), /process wildcard \*a\*a/);
   assert.ok(elapsed < 3000, `rendered in ${elapsed} ms`);
   // A matcher that backtracks blocks every render; a busy machine slows some of them.
@@ -252,7 +252,7 @@ test("stored settings: valid parts kept, the rest refused with a message", () =>
     assert.equal(settings.threshold(), settings.DEFAULT_THRESHOLD);
     assert.deepEqual(settings.settingsProblems(), [
       "44 stored suppression rules were not valid and were ignored (more than 256 in all).",
-      "The stored risk threshold is not a positive number; 100 is used.",
+      "The stored risk threshold is not a positive whole number; 100 is used.",
     ]);
   });
   withStorage({ [KEYS.rules]: '{"__proto__": {"polluted": 1}}' }, () => {
@@ -267,7 +267,7 @@ test("storing settings keeps only what is valid and says what was refused", () =
     const problems = settings.setRules([{ detection_id: "*", field: "dest", match: "equals", value: "WS-01" }, { field: "x" }]);
     assert.equal(problems.length, 1);
     assert.deepEqual(JSON.parse(store.get(KEYS.rules)), [{ detection_id: "*", field: "dest", match: "equals", value: "WS-01" }]);
-    assert.deepEqual(settings.setThreshold(Number.NaN), ["The risk threshold is not a positive number; 100 is used."]);
+    assert.deepEqual(settings.setThreshold(Number.NaN), ["The risk threshold is not a positive whole number; 100 is used."]);
     assert.equal(store.has(KEYS.threshold), false);
     assert.deepEqual(settings.setPrograms(null), []);
     assert.equal(store.has(KEYS.programs), false);
@@ -316,17 +316,27 @@ for (const [name, ids] of Object.entries(cycles)) {
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
     const report = JSON.parse(readFileSync(await download.path(), "utf8"));
     assert.ok(report.findings.length >= 2, "the cmd.exe and powershell.exe children of msiexec.exe");
-    const findings = page.locator(".finding");
-    assert.equal(await findings.count(), report.findings.length, "every finding is rendered");
+    const rows = page.locator("tr.finding-row");
+    /** Findings in the table: a row both readings find holds two. */
+    const listed = () => rows.evaluateAll((trs) => trs.reduce((n, tr) => n + tr.dataset.modes.split(" ").length, 0));
+    assert.equal(await listed(), report.findings.length, "every finding is rendered");
     const cyclic = report.findings.filter((f) => hasCycle(f.process_tree)).length;
     console.log(`# cycle ${name}: ${report.findings.length} findings, ${cyclic} with a cyclic tree in the report`);
 
-    for (let i = 0; i < report.findings.length; i += 1) {
-      const finding = findings.nth(i);
-      await finding.locator("summary").first().click();
-      assert.ok(await finding.locator("svg.tree g.node").count() >= 1, "the tree is drawn");
+    for (let i = 0; i < await rows.count(); i += 1) {
+      await rows.nth(i).locator("button.open-finding").click();
+      const opened = page.locator("#finding-detail .finding");
+      for (let j = 0; j < await opened.count(); j += 1) {
+        await opened.nth(j).evaluate((details) => { details.open = true; });
+        await opened.nth(j).locator("svg.tree g.node").first().waitFor();
+      }
     }
-    const cmd = page.locator('.mode-column[data-mode=as_published] .finding', { hasText: "spawning cmd.exe" });
+    /** The open finding, as published, of the row msiexec.exe → cmd.exe. */
+    const openCmd = async () => {
+      await page.locator("tr.finding-row[data-modes~=as_published]", { hasText: "→ cmd.exe" }).locator("button.open-finding").click();
+      return page.locator("#finding-detail .finding[data-mode=as_published]");
+    };
+    const cmd = await openCmd();
     const names = await cmd.locator("svg.tree g.node").evaluateAll((gs) => gs.map((g) => g.dataset.name));
     assert.ok(names.includes("msiexec.exe") && names.includes("cmd.exe"), names.join(", "));
     assert.equal(new Set(names).size, names.length, "each process is drawn once");
@@ -340,9 +350,9 @@ for (const [name, ids] of Object.entries(cycles)) {
       const { renderReport } = await import("./render.js");
       renderReport(report, { suppressedBy: () => null, threshold: 100, showSuppressed: false });
     }, looped);
-    assert.equal(await findings.count(), report.findings.length, "every finding is rendered");
-    const loopedCmd = page.locator('.mode-column[data-mode=as_published] .finding', { hasText: "spawning cmd.exe" });
-    await loopedCmd.locator("summary").first().click();
+    await page.waitForFunction(() => !document.querySelector("#finding-detail .finding"));
+    assert.equal(await listed(), report.findings.length, "every finding is rendered");
+    const loopedCmd = await openCmd();
     const drawnNames = await loopedCmd.locator("svg.tree g.node").evaluateAll((gs) => gs.map((g) => g.dataset.name));
     assert.deepEqual(drawnNames, names, "the same processes, each drawn once");
     assert.equal(await loopedCmd.locator("svg.tree .edge.loop").count(), 1, "the link closing the loop is drawn dashed");

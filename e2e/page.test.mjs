@@ -27,18 +27,20 @@ test("two files dropped at once: findings, fields and risk messages on screen, e
   ]);
   console.log(`# page analysis of 2 files: ${Date.now() - started} ms`);
 
-  const d1 = page.locator('section[data-detection-id="e9d05aa2-32f0-411b-930c-5b8ca5c4fcee"] .finding[data-mode=as_published]');
-  const d2 = page.locator('section[data-detection-id="b0fd38c7-f71a-43a2-870e-f3ca06bcdd99"] .finding[data-mode=as_published]');
-  assert.equal(await d1.count(), 1);
-  assert.equal(await d2.count(), 1);
-  assert.equal(await d1.locator(".message").textContent(),
-    "An instance of msiexec.exe spawning powershell.exe was identified on endpoint SigmaCatchVm by user SigmaCatchVm\\frack113 running different discovery commands.");
-  assert.equal(await d1.locator(".badge").textContent(), "low · 35");
+  const d1Row = page.locator('tr.finding-row[data-detection-id="e9d05aa2-32f0-411b-930c-5b8ca5c4fcee"][data-modes~=as_published]');
+  const d2Row = page.locator('tr.finding-row[data-detection-id="b0fd38c7-f71a-43a2-870e-f3ca06bcdd99"][data-modes~=as_published]');
+  assert.equal(await d1Row.count(), 1);
+  assert.equal(await d2Row.count(), 1);
+  const d1 = page.locator("#finding-detail .finding[data-mode=as_published]");
+  const d2 = d1;
+  await d2Row.locator("button.open-finding").click();
   assert.equal(await d2.locator(".message").textContent(),
     "An instance of msiexec.exe was identified on endpoint evil.example contacting a remote destination 93.184.216.34");
   assert.equal(await d2.locator(".badge").textContent(), "informational · 20");
-
-  await d1.locator("summary").first().click();
+  await d1Row.locator("button.open-finding").click();
+  assert.equal(await d1.locator(".message").textContent(),
+    "An instance of msiexec.exe spawning powershell.exe was identified on endpoint SigmaCatchVm by user SigmaCatchVm\\frack113 running different discovery commands.");
+  assert.equal(await d1.locator(".badge").textContent(), "low · 35");
   const row = async (finding, name) => finding.locator("table.row tr", { has: page.locator(`th:text-is("${name}")`) }).locator("td").textContent();
   assert.equal(await row(d1, "process_id"), "11056");
   assert.equal(await row(d1, "parent_process_id"), "11232");
@@ -70,9 +72,11 @@ test("event text is rendered as text: an HTML command line shows literally and r
   const session = await openPage(env);
   const { page } = session;
   await drop(page, [{ name: "html.log", bytes: readFileSync(caseInputs("d1_html_in_command_line")[0]) }]);
-  const finding = page.locator(".finding[data-mode=as_published]");
-  assert.equal(await finding.count(), 1);
-  await finding.locator("summary").first().click();
+  const row = page.locator("tr.finding-row[data-modes~=as_published]");
+  assert.equal(await row.count(), 1);
+  assert.match(await row.textContent(), /→ <img src=x onerror=alert\(1\)>|<b>CORP<\/b>/, "the row shows event text as text");
+  await row.locator("button.open-finding").click();
+  const finding = page.locator("#finding-detail .finding[data-mode=as_published]");
   await finding.locator(".event summary").first().click();
   const cell = finding.locator("table.row tr", { has: page.locator('th:text-is("process")') }).locator("td");
   assert.equal(await cell.textContent(), "<img src=x onerror=alert(1)>");
@@ -91,7 +95,8 @@ test("a bad file is reported by name and position beside the good one", async ()
     { name: "truncated.log", bytes: readFileSync(caseInputs("bad_truncated_xml")[0]) },
     { name: "garbage.bin", bytes: Buffer.from([0, 1, 2, 3, 255, 254, 7, 8, 9]) },
   ]);
-  assert.equal(await page.locator(".finding[data-mode=as_published]").count(), 2);
+  assert.equal(await page.locator("tr.finding-row[data-modes~=as_published]").count(), 2);
+  assert.match(await page.locator("#headline .unreadable").textContent(), /garbage\.bin: not a Sysmon log/, "the file not read is named at the top");
   await page.locator("details.skipped summary").click();
   const problems = await page.locator("details.skipped").textContent();
   assert.match(problems, /truncated\.log/);
@@ -114,7 +119,8 @@ test("the largest shared dataset this build reads is analyzed in the page", asyn
   console.log(`# page: ${path.basename(file)} (${bytes.length} bytes) analyzed in ${elapsed} ms, drop to rendered report`);
   const summary = await page.locator("#summary").textContent();
   assert.match(summary, /EID 1: 2, EID 3: 2, EID 7: 100/);
-  assert.equal(await page.locator(".finding").count(), 0, "in either reading");
+  assert.equal(await page.locator("tr.finding-row").count(), 0, "in either reading");
+  assert.match(await page.locator("#findings .no-match").textContent(), /^No findings\.$/);
   await assertNoTraffic(session);
   await session.context.close();
 });
@@ -134,7 +140,7 @@ test("an archive holding two shapes shows both files' ingest reports", async () 
   await page.locator("details.missing summary").click();
   assert.match(await page.locator("details.missing").textContent(),
     /no-ofn\.log.*no OriginalFileName in any process creation \(EID 1\) event: the HTTP detection's original_file_name=msiexec\.exe condition cannot fire/s);
-  assert.equal(await page.locator(".finding[data-mode=as_published]").count(), 2);
+  assert.equal(await page.locator("tr.finding-row[data-modes~=as_published]").count(), 2);
   await page.screenshot({ path: path.join(artifacts, "page-archive.png"), fullPage: true });
   await assertNoTraffic(session);
   await session.context.close();
@@ -150,9 +156,10 @@ test("an EVTX file is read in the page, chunk by chunk", async (t) => {
   await drop(page, [{ name: "apt.evtx", bytes: readFileSync(evtx) }, { name: "positive.evtx", bytes: readFileSync(positive) }]);
   const cells = await page.locator("table.files tbody tr").first().locator("td").allTextContents();
   assert.deepEqual(cells.slice(0, 4), ["apt.evtx", "evtx", "utf-16le", "EID 1: 681, EID 4: 1, EID 5: 719, EID 16: 1"]);
-  const finding = page.locator(".finding[data-mode=as_published]");
-  assert.equal(await finding.count(), 1);
-  assert.match(await finding.locator(".message").textContent(), /msiexec\.exe spawning powershell\.exe .* SigmaCatchVm/);
+  const row = page.locator("tr.finding-row[data-modes~=as_published]");
+  assert.equal(await row.count(), 1);
+  await row.locator("button.open-finding").click();
+  assert.match(await page.locator("#finding-detail .finding[data-mode=as_published] .message").textContent(), /msiexec\.exe spawning powershell\.exe .* SigmaCatchVm/);
   await assertNoTraffic(session);
   await session.context.close();
 });

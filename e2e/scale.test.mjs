@@ -127,12 +127,16 @@ test(`${(2 * FINDING_EVENTS).toLocaleString("en")} findings render a page at a t
   const { page } = session;
   const run = await analyze(page, log);
   console.log(`# ${(2 * FINDING_EVENTS).toLocaleString("en")} findings: drop to rendered ${run.seconds.toFixed(1)} s; report arrival to rendered ${run.renderMs.toFixed(0)} ms; longest main-thread task ${task(run.longest)}; wasm memory ${run.wasmMiB.toFixed(0)} MiB`);
-  assert.equal(await page.locator("#finding-status").textContent(), "100,000 of 100,000 findings listed: 100,000 active, 0 suppressed.");
-  const column = page.locator(".mode-column[data-mode=as_published]").first();
-  const pager = column.locator(":scope > nav.pager");
+  assert.equal(await page.locator("#finding-status").textContent(), "50,000 of 50,000 rows listed; 100,000 findings: 100,000 active, 0 suppressed.",
+    "each row holds the finding of both readings");
+  const pager = page.locator("#findings > nav.pager");
   assert.match(await pager.textContent(), /^Showing 1–100 of 50,000/);
-  assert.equal(await column.locator(".finding").count(), 100);
-  assert.equal(await page.locator(".finding").count(), 200, "a page of each reading, nothing more");
+  assert.equal(await page.locator("tr.finding-row").count(), 100, "a page of rows, nothing more");
+  /** Opens the first row on screen and gives its finding as published. */
+  const openFirst = async () => {
+    await page.locator("tr.finding-row button.open-finding").first().click();
+    return page.locator("#finding-detail .finding[data-mode=as_published]");
+  };
   assert.ok(run.longest < LONG_TASK_LIMIT_MS, `longest task ${run.longest} ms`);
 
   // The paged view, wide and narrow.
@@ -145,8 +149,7 @@ test(`${(2 * FINDING_EVENTS).toLocaleString("en")} findings render a page at a t
   await page.setViewportSize({ width: 1440, height: 900 });
 
   // A finding opens to its panels, sent in full with its page.
-  const first = column.locator(".finding").first();
-  await first.locator("summary").first().click();
+  const first = await openFirst();
   assert.equal(await first.locator("table.row tr", { has: page.locator('th:text-is("process_id")') }).locator("td").textContent(), "100000");
   assert.ok(await first.locator("svg.tree g.node").count() >= 1);
 
@@ -154,8 +157,7 @@ test(`${(2 * FINDING_EVENTS).toLocaleString("en")} findings render a page at a t
   let since = await page.evaluate(() => performance.now());
   await pager.locator("button.next").click();
   await waitForText(pager, /^Showing 101–200 of 50,000/);
-  const later = column.locator(".finding").first();
-  await later.locator("summary").first().click();
+  const later = await openFirst();
   assert.equal(await later.locator("table.row tr", { has: page.locator('th:text-is("process_id")') }).locator("td").textContent(), "100100");
   const pageTurn = await longestTaskSince(page, since);
 
@@ -163,8 +165,8 @@ test(`${(2 * FINDING_EVENTS).toLocaleString("en")} findings render a page at a t
   since = await page.evaluate(() => performance.now());
   await page.fill("#finding-filter", "149999");
   await page.waitForFunction(() => document.getElementById("finding-status")?.textContent.includes("matching"));
-  assert.equal(await page.locator("#finding-status").textContent(), "2 of 100,000 findings listed (matching “149999”): 100,000 active, 0 suppressed.");
-  assert.equal(await page.locator(".finding").count(), 2);
+  assert.equal(await page.locator("#finding-status").textContent(), "1 of 50,000 rows listed (matching “149999”); 100,000 findings: 100,000 active, 0 suppressed.");
+  assert.equal(await page.locator("tr.finding-row").count(), 1);
   const filtering = await longestTaskSince(page, since);
   console.log(`# longest main-thread task turning a page: ${task(pageTurn)}; filtering 100,000 findings: ${task(filtering)}`);
   assert.ok(pageTurn < LONG_TASK_LIMIT_MS && filtering < LONG_TASK_LIMIT_MS, `${pageTurn} ms, ${filtering} ms`);
@@ -236,7 +238,7 @@ test("an analysis that reaches its wasm memory limit says so in words and keeps 
   assert.match(message, /in many-processes\.xml at [\d.]+ MiB of [\d.]+ MiB/);
   assert.match(message, /split the file into smaller files/);
   assert.match(message, /command-line tool \(sysmon-lens scan\)/);
-  assert.equal(await page.locator("#finding-status").textContent(), "200 of 200 findings listed: 200 active, 0 suppressed.",
+  assert.equal(await page.locator("#finding-status").textContent(), "100 of 100 rows listed; 200 findings: 200 active, 0 suppressed.",
     "the findings of the events read are kept");
   assert.match(await page.locator("table.files tbody tr").first().locator("td").nth(3).textContent(), new RegExp(`EID 1: ${events}\\b`));
   await page.locator("#progress").screenshot({ path: path.join(artifacts, "scale-memory-limit.png") });
@@ -261,7 +263,7 @@ test("wasm memory running out for good (no limit short of 4 GiB) is told in word
   // A new worker takes over.
   await page.click("#demo");
   await page.waitForSelector("body[data-state=done]");
-  assert.ok(await page.locator(".finding").count() > 0);
+  assert.ok(await page.locator("tr.finding-row").count() > 0);
   await session.context.close();
 });
 
@@ -270,7 +272,7 @@ test("Trusted Types are in force, and the demo, an opened finding and every expo
   const { page } = session;
   await page.click("#demo");
   await page.waitForSelector("body[data-state=done]");
-  await page.locator(".finding summary").first().click();
+  await page.locator("tr.finding-row button.open-finding").first().click();
   for (const button of ["#export-json", "#export-csv", "#export-html", "#export-navigator"]) assert.ok((await saveDownload(page, button)).length > 0, button);
   await assertClean(session);
   // Refused: HTML through a sink, a script URL not made by the page's policy, another policy.
@@ -325,7 +327,7 @@ test("the report read in parts (as the worker reads it) is the CLI's document, a
     const whole = JSON.parse(document);
     const briefs = JSON.parse(`[${items("finding_briefs", 1 << 20).join(",")}]`);
     assert.deepEqual(briefs, whole.findings.map((f) => ({ detection_id: f.detection_id, detection: f.detection, mode: f.mode, row: f.row,
-      risk: f.risk, annotations: f.annotations, explanation: { notes: f.explanation.notes } })), name);
+      risk: f.risk, annotations: f.annotations, explanation: { notes: f.explanation.notes }, event_files: [...new Set(f.events.map((e) => e.file))] })), name);
     const all = Uint32Array.from(whole.findings.keys());
     assert.equal(report.findingsCsv(all), cliOutput("csv", cwd, files), name);
     assert.deepEqual(JSON.parse(report.findingsAt(Uint32Array.from([...all].reverse()))), whole.findings.reverse(), name);

@@ -220,7 +220,8 @@ impl WasmPartReader {
 }
 
 /// A finding as the page lists, filters, suppresses and totals it: the finding's own JSON
-/// without its process tree, events and reasons, which are fetched when it is opened.
+/// without its process tree, events and reasons, which are fetched when it is opened;
+/// of its events only the names of their files, which the page's filter searches.
 #[derive(Serialize)]
 struct FindingBrief<'a> {
     detection_id: &'a str,
@@ -230,6 +231,7 @@ struct FindingBrief<'a> {
     risk: &'a crate::annotate::Risk,
     annotations: &'a crate::annotate::Annotations,
     explanation: ExplanationBrief<'a>,
+    event_files: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -249,8 +251,20 @@ impl<'a> From<&'a Finding> for FindingBrief<'a> {
             explanation: ExplanationBrief {
                 notes: &finding.explanation.notes,
             },
+            event_files: event_files(finding),
         }
     }
+}
+
+/// The files of a finding's events, each once, in the order first seen.
+fn event_files(finding: &Finding) -> Vec<&str> {
+    let mut files: Vec<&str> = Vec::new();
+    for event in &finding.events {
+        if !files.contains(&event.file.as_str()) {
+            files.push(&event.file);
+        }
+    }
+    files
 }
 
 /// A finished analysis's report, held in wasm memory and read in parts.

@@ -7,6 +7,7 @@ import { el, count, reason } from "./dom.js";
 import { renderReport, modelSource } from "./render.js";
 import * as settings from "./settings.js";
 import { download } from "./exports.js";
+import * as caseState from "./case-state.js";
 
 const $ = (id) => document.getElementById(id);
 const dropZone = $("drop");
@@ -49,7 +50,13 @@ let showSuppressed = false;
 const pending = new Map();
 let requests = 0;
 
-const view = () => ({ rules: settings.rules(), threshold: settings.threshold(), showSuppressed });
+/** Keeps a status or note for every finding of a table row, and shows the table again. */
+function setCase(item, change) {
+  caseState.update(item.members.map((member) => member.identity), change);
+  rerender();
+}
+
+const view = () => ({ rules: settings.rules(), threshold: settings.threshold(), showSuppressed, cases: caseState.cases(), setCase });
 
 /** Renders the report again (settings changed); resolves when it is on screen. */
 async function rerender() {
@@ -158,6 +165,13 @@ async function showReport({ whole, head, stopped }) {
   });
   if (stopped) showMemoryStop(stopped);
   source = whole ? modelSource(head) : workerSource(head);
+  // A file of which nothing could be read says so where its progress was shown.
+  const unread = new Map((source.head.unreadable ?? []).map((file) => [file.name, file.error]));
+  for (const row of progressRows) {
+    if (!unread.has(row.file.name)) continue;
+    row.status.textContent = `not read: ${unread.get(row.file.name)}`;
+    row.status.classList.add("error");
+  }
   rendered = null;
   setBusy(false);
   results.hidden = false;
@@ -240,6 +254,7 @@ function setBusy(busy) {
   $("cancel").hidden = !busy;
   $("clear").hidden = busy || files.length === 0;
   fileInput.disabled = busy;
+  $("choose").disabled = busy;
   for (const button of exportButtons) button.disabled = busy;
 }
 
@@ -268,7 +283,13 @@ function renderRules() {
   $("rule-problems").replaceChildren(...unknown.map((text) => el("li", { class: "warning", text })));
 }
 
-// Files in.
+// Files in: from the chooser (its button, or Enter or Space on the drop zone), or dropped.
+$("choose").addEventListener("click", () => fileInput.click());
+dropZone.addEventListener("keydown", (event) => {
+  if (event.target !== dropZone || (event.key !== "Enter" && event.key !== " ")) return;
+  event.preventDefault();
+  if (!fileInput.disabled) fileInput.click();
+});
 fileInput.addEventListener("change", () => {
   analyze([...fileInput.files]);
   fileInput.value = "";
@@ -296,6 +317,7 @@ $("clear").addEventListener("click", () => {
   rendered = null;
   worker.postMessage({ action: "release" });
   progress.replaceChildren();
+  $("headline").replaceChildren();
   results.hidden = true;
   setBusy(false);
   delete document.body.dataset.state;
@@ -317,10 +339,28 @@ $("programs-reset").addEventListener("click", () => {
   $("programs").value = settings.formatPrograms(defaults);
   analyze();
 });
+/** The rule form offers only the fields the chosen detection outputs. */
+function fillRuleFields() {
+  const field = $("rule-field");
+  const was = field.value;
+  field.replaceChildren(...settings.fieldsFor($("rule-detection").value).map((name) => el("option", { value: name, text: name })));
+  if ([...field.options].some((option) => option.value === was)) field.value = was;
+}
+$("rule-detection").addEventListener("change", fillRuleFields);
+fillRuleFields();
 $("rule-add").addEventListener("click", () => {
-  const rule = { detection_id: $("rule-detection").value, field: $("rule-field").value.trim(), match: $("rule-match").value, value: $("rule-value").value };
-  if (!rule.field || !rule.value) return;
+  const rule = { detection_id: $("rule-detection").value, field: $("rule-field").value, match: $("rule-match").value, value: $("rule-value").value.trim() };
+  const refused = $("rule-refused");
+  const why = !rule.value ? "a value to match is needed" : settings.neverMatches(rule);
+  refused.hidden = !why;
+  refused.textContent = why ? `Rule not added: ${why}.` : "";
+  if (why) return $("rule-value").focus();
   showNotices(settings.setRules([...settings.rules(), rule]));
+  $("rule-value").value = "";
+  $("rule-detection").value = "*";
+  $("rule-match").value = "equals";
+  fillRuleFields();
+  $("rule-field").selectedIndex = 0;
   rerender();
 });
 $("show-suppressed").addEventListener("change", (event) => {
@@ -329,6 +369,7 @@ $("show-suppressed").addEventListener("change", (event) => {
 });
 $("rules-export").addEventListener("click", () => download("sysmon-lens-suppression-rules.json",
   new Blob([JSON.stringify(settings.rules(), null, 2) + "\n"], { type: "application/json" })));
+$("rules-import-button").addEventListener("click", () => $("rules-import").click());
 $("rules-import").addEventListener("change", async (event) => {
   const file = event.target.files[0];
   event.target.value = "";
@@ -341,10 +382,22 @@ $("rules-import").addEventListener("change", async (event) => {
     showError(`Rules not imported from ${file.name}: ${reason(err)}`);
   }
 });
-$("threshold").value = settings.threshold();
+/** The threshold field shows the threshold in use, and says so. */
+function showThreshold() {
+  $("threshold").value = settings.threshold();
+  $("threshold-used").textContent = `In use: ${settings.threshold()}.`;
+}
+showThreshold();
 $("threshold").addEventListener("change", (event) => {
-  showNotices(settings.setThreshold(Number(event.target.value)));
-  event.target.value = settings.threshold();
+  const text = event.target.value.trim();
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  const problems = settings.setThreshold(value);
+  showThreshold();
+  if (problems.length) $("threshold-used").textContent = `“${text}” is not a positive whole number; ${settings.threshold()} is still used.`;
+  rerender();
+});
+$("clear-cases").addEventListener("click", () => {
+  caseState.clear();
   rerender();
 });
 
@@ -355,7 +408,7 @@ async function exportReport(button, name, format) {
   button.disabled = true;
   status.textContent = `Preparing ${name}…`;
   try {
-    download(name, await ask({ action: "export", format, query: { rules: settings.rules(), showSuppressed } }));
+    download(name, await ask({ action: "export", format, query: { rules: settings.rules(), showSuppressed, cases: caseState.cases() } }));
     status.textContent = "";
   } catch (err) {
     status.textContent = `${name} could not be made: ${reason(err)}`;

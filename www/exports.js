@@ -50,11 +50,12 @@ ${table([["Files", report.files.map((f) => f.name).join(", ")], ["Sysmon events"
 <h2>Findings (${findingCount})</h2>`;
 }
 
-/** One finding of the document. */
-export function htmlFinding(f, suppressed) {
+/** One finding of the document; `state` is the analyst's `{ status, note }` for it. */
+export function htmlFinding(f, suppressed, state = { status: "new", note: "" }) {
   return `
     <section class="finding${suppressed ? " suppressed" : ""}">
       <h3>${esc(f.detection)} — ${esc(f.mode === "hardened" ? "hardened" : "as published")}${suppressed ? " (suppressed)" : ""}</h3>
+      <p class="case">Status: <strong>${esc(state.status)}</strong>${state.note ? ` — note: ${esc(state.note)}` : ""}</p>
       <p class="risk">${esc(`${f.risk.severity} · ${f.risk.score}`)} — ${esc(f.risk.message)}</p>
       ${f.explanation.notes.length ? `<ul class="notes">${f.explanation.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}
       ${table(Object.entries(f.row))}
@@ -73,21 +74,26 @@ export function htmlReportEnd(report) {
 `;
 }
 
-/** An ATT&CK Navigator layer scoring each technique by its findings; `isSuppressed(index)`. */
-export function navigatorLayer(report, isSuppressed) {
+/**
+ * An ATT&CK Navigator layer scoring each technique by its findings; `isSuppressed(index)`,
+ * `caseAt(index)` the analyst's `{ status, note }`, counted per status in each comment.
+ */
+export function navigatorLayer(report, isSuppressed, caseAt = () => ({ status: "new", note: "" })) {
   const counts = new Map();
   for (const [index, finding] of report.findings.entries()) {
     if (isSuppressed(index)) continue;
+    const { status } = caseAt(index);
     for (const technique of finding.annotations.mitre_attack) {
-      const entry = counts.get(technique.id) ?? { count: 0, detections: new Set(), version: finding.annotations.attack_version };
+      const entry = counts.get(technique.id) ?? { count: 0, detections: new Set(), statuses: new Map(), version: finding.annotations.attack_version };
       entry.count += 1;
       entry.detections.add(finding.detection);
+      entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1);
       counts.set(technique.id, entry);
     }
   }
   const techniques = [...counts].map(([id, entry]) => ({
     techniqueID: id, score: entry.count, enabled: true,
-    comment: `${entry.count} finding(s): ${[...entry.detections].join("; ")}`,
+    comment: `${entry.count} finding(s): ${[...entry.detections].join("; ")}; status: ${[...entry.statuses].map(([status, n]) => `${n} ${status}`).join(", ")}`,
   }));
   const version = [...counts.values()][0]?.version ?? "18";
   return JSON.stringify({
@@ -96,4 +102,35 @@ export function navigatorLayer(report, isSuppressed) {
     description: `Techniques with findings in ${report.files.length} file(s), from ${report.tool.name} ${report.tool.version}`,
     techniques, gradient: { colors: ["#ffe766", "#ff6666"], minValue: 0, maxValue: Math.max(1, ...techniques.map((t) => t.score)) },
   }, null, 2) + "\n";
+}
+
+/** A CSV cell as the core writes one: quoted when needed, a would-be formula neutralized with `'`. */
+function csvCell(text) {
+  const formula = /^[=+\-@\t\r]/.test(text) && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text);
+  if (!formula && !/[,"\r\n]/.test(text)) return text;
+  return `"${formula ? "'" : ""}${text.replaceAll('"', '""')}"`;
+}
+
+/**
+ * The core's findings CSV (a header, then one CRLF-ended record per finding of `indexes`)
+ * with two more columns, status and note, from `caseAt(index)`. A record ends at a CRLF
+ * outside quotes.
+ */
+export function withCaseColumns(csv, indexes, caseAt) {
+  const out = [];
+  let start = 0;
+  let quoted = false;
+  let record = -1;
+  for (let i = 0; i < csv.length; i += 1) {
+    const c = csv[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === "\r" && !quoted && csv[i + 1] === "\n") {
+      const extra = record < 0 ? "status,note" : (({ status, note }) => `${csvCell(status)},${csvCell(note)}`)(caseAt(indexes[record]));
+      out.push(`${csv.slice(start, i)},${extra}\r\n`);
+      record += 1;
+      start = i + 2;
+      i += 1;
+    }
+  }
+  return out.join("");
 }

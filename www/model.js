@@ -5,12 +5,40 @@
 // list. A malformed finding, file or risk total is passed on as it is, for its own panel
 // to say what is wrong with it; it never stops the others from being counted and listed.
 import { suppressedBy } from "./settings.js";
+import { findingIdentity, stateOf } from "./case-state.js";
 
 /** Items per page of each long list. */
 export const PAGE_SIZE = { findings: 100, files: 100, problems: 50, risk: 100 };
 /** How many names of a long list (hosts, users, findings behind a risk total) are given. */
 export const NAMES_SHOWN = 50;
 const MODES = ["as_published", "hardened"];
+const READING_OF = { as_published: "published", hardened: "hardened" };
+/** What the table can be narrowed by, each with counts. */
+export const FACETS = ["detection", "reading", "severity", "host", "user", "status"];
+/** Values of a facet listed (the most frequent), besides those chosen. */
+const FACET_VALUES_SHOWN = 25;
+const SEVERITY_RANK = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
+const STATUS_RANK = { new: 0, investigating: 1, malicious: 2, benign: 3 };
+const byText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+/** How rows compare by each sortable column (`a` and `b` are `{ row, state }`). */
+const SORTS = {
+  time: (a, b) => byText(a.row.facts.first, b.row.facts.first) || byText(a.row.facts.last, b.row.facts.last),
+  detection: (a, b) => byText(a.row.facts.detection, b.row.facts.detection),
+  severity: (a, b) => (SEVERITY_RANK[a.row.facts.severity] ?? -1) - (SEVERITY_RANK[b.row.facts.severity] ?? -1) || a.row.facts.score - b.row.facts.score,
+  host: (a, b) => byText(a.row.facts.host.toLowerCase(), b.row.facts.host.toLowerCase()),
+  user: (a, b) => byText(a.row.facts.user.toLowerCase(), b.row.facts.user.toLowerCase()),
+  process: (a, b) => byText(a.row.facts.parent.toLowerCase(), b.row.facts.parent.toLowerCase()) || byText(a.row.facts.process.toLowerCase(), b.row.facts.process.toLowerCase()),
+  pid: (a, b) => (Number(a.row.facts.pid) || 0) - (Number(b.row.facts.pid) || 0) || byText(a.row.facts.pid, b.row.facts.pid),
+  reading: (a, b) => byText(a.row.reading, b.row.reading),
+  status: (a, b) => STATUS_RANK[a.state.status] - STATUS_RANK[b.state.status],
+};
+export const SORT_COLUMNS = Object.keys(SORTS);
+const DEFAULT_SORT = { column: "severity", descending: true };
+/** A row's case state: that of its first finding that has one. */
+function caseOf(cases, row) {
+  for (const identity of row.identities) if (cases[identity]) return stateOf(cases, identity);
+  return stateOf(cases, row.identities[0]);
+}
 
 const isRecord = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 const columnKey = (detectionId, mode) => `${detectionId}\u0000${mode}`;
@@ -34,9 +62,9 @@ export class ReportModel {
   /** `report` is the CLI's document; its findings may be briefs (FindingBrief in src/wasm.rs). */
   constructor(report) {
     this.report = report;
-    this.search = [];
+    this.search = new WeakMap();
     this.suppression = null;
-    this.listing = null;
+    this.rows = null;
     this.riskRows = null;
     this.fileLists = {};
   }
@@ -46,11 +74,13 @@ export class ReportModel {
     const { tool, summary, detections, files, findings, risk_totals: riskTotals } = this.report;
     const rowFields = new Set();
     for (const finding of findings) if (isRecord(finding?.row)) for (const key of Object.keys(finding.row)) rowFields.add(key);
+    const unreadable = files.filter((file) => file?.error);
     const cut = (list) => (Array.isArray(list) ? list.slice(0, NAMES_SHOWN) : list);
     return {
       tool, detections,
       summary: { ...summary, hosts: cut(summary.hosts), users: cut(summary.users), host_count: summary.hosts?.length, user_count: summary.users?.length },
       counts: { files: files.length, findings: findings.length, risk_totals: riskTotals.length },
+      unreadable: unreadable.slice(0, NAMES_SHOWN).map((file) => ({ name: display(file?.name), error: display(file?.error) })), unreadableCount: unreadable.length,
       rowFields: [...rowFields],
     };
   }
@@ -75,67 +105,138 @@ export class ReportModel {
     return this.suppression.ruleOf;
   }
 
-  /** The findings listed in each column (detection × reading), and those of no known column. */
-  listed(ruleOf, showSuppressed, needle) {
-    const same = this.listing;
-    if (same && same.ruleOf === ruleOf && same.showSuppressed === showSuppressed && same.needle === needle) return same;
-    const columns = new Map();
-    for (const detection of this.report.detections) {
-      for (const mode of MODES) columns.set(columnKey(detection.id, mode), { detection_id: detection.id, mode, all: 0, suppressed: 0, listed: [] });
-    }
-    const unplaced = [];
+  /**
+   * The table's rows, made once: one per finding, except that a finding of each reading
+   * with the same detection and the same output row are one row, read by "both".
+   * `{ key, members: [finding index], reading, facts }`, facts being what the columns show.
+   */
+  rowsOf() {
+    if (this.rows) return this.rows;
+    const rows = [];
+    const open = new Map();
     this.report.findings.forEach((finding, i) => {
-      const column = columns.get(columnKey(finding?.detection_id, finding?.mode));
-      if (!column) return unplaced.push(i);
-      column.all += 1;
-      if (ruleOf[i]) {
-        column.suppressed += 1;
-        if (!showSuppressed) return;
+      let key = null;
+      try {
+        if (MODES.includes(finding.mode)) key = `${finding.detection_id}\u0000${JSON.stringify(finding.row)}`;
+      } catch {
+        key = null; // a malformed finding: a row of its own
       }
-      if (needle && !this.searchText(i).includes(needle)) return;
-      column.listed.push(i);
+      const same = key === null ? null : open.get(key);
+      if (same && !same.modes.includes(finding.mode)) {
+        same.modes.push(finding.mode);
+        same.members.push(i);
+        return;
+      }
+      const row = { key: `${i}`, members: [i], modes: [finding?.mode] };
+      if (key !== null) open.set(key, row);
+      rows.push(row);
     });
-    this.listing = { ruleOf, showSuppressed, needle, columns: [...columns.values()], unplaced };
-    return this.listing;
+    for (const row of rows) {
+      row.reading = row.modes.length === 2 ? "both" : READING_OF[row.modes[0]] ?? "unknown";
+      row.facts = this.factsOf(this.report.findings[row.members[0]], row.reading);
+      row.identities = row.members.map((i) => findingIdentity(this.report.findings[i]));
+      row.key = row.identities.join(" ");
+      delete row.modes;
+    }
+    this.rows = rows;
+    return rows;
   }
 
-  /** A finding's row values in lower case, for the filter. */
-  searchText(i) {
-    let text = this.search[i];
+  /** What the table's columns show of a finding. */
+  factsOf(finding, reading) {
+    const row = isRecord(finding?.row) ? finding.row : {};
+    const text = (value) => (value === undefined || value === null ? "" : display(value));
+    const detection = this.report.detections.find((d) => d.id === finding?.detection_id);
+    return {
+      first: text(row.firstTime ?? row._time), last: text(row.lastTime ?? row._time),
+      detection: text(detection?.name ?? finding?.detection ?? finding?.detection_id), detection_id: text(finding?.detection_id),
+      severity: text(finding?.risk?.severity), score: Number(finding?.risk?.score) || 0,
+      host: text(row.dest), user: text(row.user), parent: text(row.parent_process_name), process: text(row.process_name),
+      pid: text(row.process_id), reading, notes: Array.isArray(finding?.explanation?.notes) ? finding.explanation.notes.map(text) : [],
+    };
+  }
+
+  /** Everything of a row's findings in lower case, for the filter: row values, risk, notes, events' files and raw values. */
+  searchText(row) {
+    let text = this.search.get(row);
     if (text === undefined) {
-      const row = this.report.findings[i]?.row;
-      text = isRecord(row) ? Object.values(row).map(display).join("\u0000").toLowerCase() : "";
-      this.search[i] = text;
+      const parts = [row.facts.detection, row.reading];
+      for (const i of row.members) {
+        const finding = this.report.findings[i];
+        try {
+          parts.push(finding.mode, ...Object.values(finding.row).map(display), finding.risk?.message, finding.risk?.severity, ...(finding.explanation?.notes ?? []));
+          // The whole finding (on the page) has its events; a brief (in the worker) their files only.
+          for (const event of finding.events ?? []) parts.push(event.file, event.position, ...Object.values(event.fields ?? {}).map(display));
+          parts.push(...(finding.event_files ?? []));
+          for (const p of finding.explanation?.provenance ?? []) parts.push(display(p.raw_value));
+        } catch {
+          // a malformed finding: what was gathered of it is searched
+        }
+      }
+      text = parts.filter((part) => part !== undefined && part !== null).join("\u0000").toLowerCase();
+      this.search.set(row, text);
     }
     return text;
   }
 
   /**
-   * What the findings and risk sections show for `query` ({rules or suppressedBy,
-   * showSuppressed, needle, pages: {[column key or "unplaced" or "risk"]: page}}): per
-   * column its counts and a page of `{ index, finding, rule }`, and a page of risk totals.
+   * What the findings table and the risk section show for `query`: `{ rules or
+   * suppressedBy, showSuppressed, needle, facets: {[facet]: [values]}, sort: {column,
+   * descending}, cases: {[identity]: {status, note}}, page, pages: {risk} }`. Answers the
+   * counts, each facet's values with how many rows each would list, a page of rows
+   * (`{ key, reading, facts, status, note, rule, members: [{ index, identity, finding, rule }] }`)
+   * and a page of risk totals.
    */
   view(query) {
     const ruleOf = this.ruleOf(query);
+    const rows = this.rowsOf();
+    const cases = isRecord(query.cases) ? query.cases : {};
     const needle = String(query.needle ?? "").toLowerCase();
-    const { columns, unplaced } = this.listed(ruleOf, Boolean(query.showSuppressed), needle);
-    const pages = query.pages ?? {};
-    const findingsPage = (key, list) => {
-      const { items, ...page } = pageOf(list, pages[key], PAGE_SIZE.findings);
-      return { key, ...page, items: items.map((index) => ({ index, finding: this.report.findings[index], rule: ruleOf[index] })) };
-    };
-    let active = 0;
+    const showSuppressed = Boolean(query.showSuppressed);
+    const chosen = Object.fromEntries(FACETS.map((facet) => [facet, new Set(Array.isArray(query.facets?.[facet]) ? query.facets[facet].map(String) : [])]));
+    const tallies = Object.fromEntries(FACETS.map((facet) => [facet, new Map()]));
+    const tally = (facet, value) => tallies[facet].set(value, (tallies[facet].get(value) ?? 0) + 1);
+    const listed = [];
     let suppressed = 0;
-    for (const column of columns) {
-      active += column.all - column.suppressed;
-      suppressed += column.suppressed;
+    let suppressedRows = 0;
+    for (const row of rows) {
+      const rule = ruleOf[row.members[0]];
+      if (rule) {
+        suppressed += row.members.length;
+        suppressedRows += 1;
+        if (!showSuppressed) continue;
+      }
+      const state = caseOf(cases, row);
+      if (needle && !this.searchText(row).includes(needle) && !state.note.toLowerCase().includes(needle)) continue;
+      const values = { detection: row.facts.detection_id, reading: row.reading, severity: row.facts.severity, host: row.facts.host, user: row.facts.user, status: state.status };
+      const failing = FACETS.filter((facet) => chosen[facet].size && !chosen[facet].has(values[facet]));
+      if (failing.length === 0) {
+        listed.push({ row, state, rule });
+        for (const facet of FACETS) tally(facet, values[facet]);
+      } else if (failing.length === 1) {
+        tally(failing[0], values[failing[0]]); // what choosing it too would list
+      }
     }
+    const sort = SORTS[query.sort?.column] ? query.sort : DEFAULT_SORT;
+    const compare = SORTS[sort.column];
+    const direction = sort.descending ? -1 : 1;
+    listed.sort((a, b) => direction * compare(a, b) || SORTS.time(a, b) || a.row.members[0] - b.row.members[0]);
+    const { items, ...page } = pageOf(listed, query.page, PAGE_SIZE.findings);
+    const names = Object.fromEntries(this.report.detections.map((d) => [d.id, d.name]));
+    const facets = Object.fromEntries(FACETS.map((facet) => {
+      const values = [...tallies[facet]].map(([value, n]) => ({ value, count: n, label: facet === "detection" ? names[value] ?? value : value || "(none)", chosen: chosen[facet].has(value) }));
+      for (const value of chosen[facet]) if (!tallies[facet].has(value)) values.push({ value, count: 0, label: facet === "detection" ? names[value] ?? value : value || "(none)", chosen: true });
+      values.sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+      return [facet, values.filter((v, i) => i < FACET_VALUES_SHOWN || v.chosen)];
+    }));
     return {
-      findings: this.report.findings.length, active, suppressed,
-      listed: columns.reduce((sum, column) => sum + column.listed.length, 0) + unplaced.length,
-      columns: columns.map(({ listed, ...column }) => ({ ...column, ...findingsPage(columnKey(column.detection_id, column.mode), listed) })),
-      unplaced: findingsPage("unplaced", unplaced),
-      risk: pageOf(this.riskTotals(ruleOf), pages.risk, PAGE_SIZE.risk),
+      findings: this.report.findings.length, active: this.report.findings.length - suppressed, suppressed,
+      rowCount: rows.length, suppressedRows, listed: listed.length, sort, facets,
+      rows: { ...page, items: items.map(({ row, state, rule }) => ({
+        key: row.key, reading: row.reading, facts: row.facts, status: state.status, note: state.note, rule,
+        members: row.members.map((index, i) => ({ index, identity: row.identities[i], finding: this.report.findings[index], rule: ruleOf[index] })),
+      })) },
+      risk: pageOf(this.riskTotals(ruleOf), query.pages?.risk, PAGE_SIZE.risk),
     };
   }
 
@@ -173,6 +274,12 @@ export class ReportModel {
     if (!keep) throw new Error(`no list of files ${list}`);
     this.fileLists[list] ??= list === "all" ? this.report.files : this.report.files.filter(keep);
     return pageOf(this.fileLists[list], page, list === "all" ? PAGE_SIZE.files : PAGE_SIZE.problems);
+  }
+
+  /** Each finding's identity (case-state.js), in report order. */
+  identities() {
+    this.identityList ??= this.report.findings.map(findingIdentity);
+    return this.identityList;
   }
 
   /** Indexes of the findings for which `keep(ruleOf[i])` holds. */

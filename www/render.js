@@ -1,15 +1,13 @@
 // Renders a report (the CLI's JSON document) into the page, a page of each long list
-// (findings, files, risk objects) at a time. What is shown is worked out by a source:
+// (findings as a table, files, risk objects) at a time. What is shown is worked out by a source:
 // the report's model (model.js) on this page for a small report, or the worker holding
 // a large one, which answers with the page asked for; so 100 k findings or files render
 // with the main thread never blocked for long. A part that cannot be shown says so in
 // its place and nothing else is lost. Only text nodes carry report strings: see dom.js.
 import { el, fieldTable, count, guarded, pagerBar, pagedList, pagerFocus, restorePagerFocus } from "./dom.js";
 import { ReportModel } from "./model.js";
-import { copyButton, findingPanel } from "./detail.js";
-
-const MODE_NAMES = { as_published: "as published", hardened: "hardened" };
-const FILTER_DELAY_MS = 150;
+import { copyButton } from "./detail.js";
+import { choice, tableFrame, drawTable, closeDetail } from "./findings-table.js";
 
 const modelSources = new WeakMap();
 
@@ -31,14 +29,16 @@ let shown = null;
  * Renders a report. `source` answers what the page shows of it (see model.js): `head`,
  * `view(query)` and `files(list, page)`, at once or as promises; by default the model of
  * `report`, held on this page. `view` holds what the user chose: rules (or a function
- * suppressedBy(finding)), threshold, showSuppressed. Resolves once drawn, to
+ * suppressedBy(finding)), threshold, showSuppressed, cases (case-state.js) and
+ * setCase(item, change), called when the user sets a row's status or note. Resolves once drawn, to
  * `{ rowFields }` (the fields of the findings' rows), or to null when a newer render
  * took over.
  */
 export async function renderReport(report, view, source = modelSource(report)) {
   if (shown?.source !== source) {
-    shown = { source, needle: "", pages: {}, draws: 0 };
-    findingsFrame().input.value = "";
+    shown = { source, pages: {}, draws: 0 };
+    choice.page = 0;
+    closeDetail();
     document.getElementById("summary").replaceChildren(guarded("The summary", () => renderSummary(source)));
   }
   const state = shown;
@@ -54,6 +54,7 @@ function renderSummary(source) {
     ["Files", s.files],
     ["Sysmon events by EventID", eventCounts(s.sysmon_events)],
     ["Other providers' events (skipped, never matched)", s.other_events],
+    ["Files not read (none of their records could be read)", source.head.unreadableCount ?? 0],
     ["Records that could not be read", s.skipped],
     ["Hosts (process and network events)", names(s.hosts, s.host_count)],
     ["Users", names(s.users, s.user_count)],
@@ -112,60 +113,52 @@ function eventCounts(counts) {
   return entries.length ? entries.map(([id, n]) => `EID ${id}: ${n}`).join(", ") : "none";
 }
 
-// Findings: by detection, a column per reading, a page of each column at a time; then risk.
-
-/** The findings filter and the listing below it, made once so that typing is never interrupted. */
-let frame = null;
-function findingsFrame() {
-  if (frame) return frame;
-  const input = el("input", { type: "search", id: "finding-filter", placeholder: "Filter findings by any value (host, user, process…)", "aria-label": "Filter findings" });
-  let timer;
-  input.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (!shown) return;
-      shown.needle = input.value.trim().toLowerCase();
-      shown.pages = {};
-      drawFindings(shown);
-    }, FILTER_DELAY_MS);
-  });
-  frame = { input, listing: el("div", { class: "finding-listing" }) };
-  return frame;
-}
+// Findings: the table (findings-table.js), the open finding below it, then what each detection is.
 
 /** Asks the source for the findings and risk on screen and draws them; false when superseded. */
 async function drawFindings(state) {
   const draw = ++state.draws;
-  const { view, needle, pages, source } = state;
-  const query = { rules: view.rules, showSuppressed: Boolean(view.showSuppressed), needle, pages };
+  const { view, pages, source } = state;
+  const { needle, facets, sort, page } = choice;
+  const query = { rules: view.rules, showSuppressed: Boolean(view.showSuppressed), needle, facets, sort, page, cases: view.cases ?? {}, pages };
   if (view.suppressedBy) query.suppressedBy = view.suppressedBy;
   const data = await source.view(query);
   if (shown !== state || state.draws !== draw) return false;
-  const turn = (key) => (page) => {
-    state.pages = { ...state.pages, [key]: page };
+  const f = tableFrame(() => drawFindings(state));
+  const container = document.getElementById("findings");
+  if (container.firstChild !== f.input) {
+    container.replaceChildren(f.input, f.facets, f.status, f.pager, f.region, f.empty, f.detail,
+      el("h3", { text: "The detections" }), ...source.head.detections.map((detection) => guarded("This detection", () => renderAbout(detection))));
+  }
+  drawTable(data, { showSuppressed: Boolean(view.showSuppressed), setCase: view.setCase ?? (() => {}) });
+  renderHeadline(source.head, data, Boolean(view.showSuppressed));
+  const turn = (page) => {
+    state.pages = { ...state.pages, risk: page };
     const seen = pagerFocus();
     drawFindings(state).then(() => restorePagerFocus(seen));
   };
-  const { input, listing } = findingsFrame();
-  const container = document.getElementById("findings");
-  if (container.firstChild !== input) container.replaceChildren(input, listing);
-  const columnOf = (detection, mode) => data.columns.find((c) => c.detection_id === detection.id && c.mode === mode);
-  const sections = source.head.detections.map((detection) => guarded("This detection's findings", () =>
-    renderDetection(detection, (mode) => columnOf(detection, mode), needle, turn)));
-  const status = `${count(data.listed)} of ${count(data.findings)} findings listed`
-    + (needle ? ` (matching “${needle}”)` : "")
-    + `: ${count(data.active)} active, ${count(data.suppressed)} suppressed${data.suppressed && !view.showSuppressed ? " (hidden)" : ""}.`;
-  listing.replaceChildren(el("p", { class: "finding-status", id: "finding-status", text: status }), ...sections,
-    data.unplaced.total ? el("section", { class: "detection unplaced" },
-      el("h3", { text: `Findings of no known detection or reading (${count(data.unplaced.total)})` }),
-      pagerBar(data.unplaced, turn("unplaced"), "Pages of findings of no known detection or reading"), el("div", { class: "finding-list" }, data.unplaced.items.map(findingPanel))) : "");
-  document.getElementById("risk").replaceChildren(guarded("Risk by object", () => renderRisk(data.risk, view.threshold, turn("risk"))));
+  document.getElementById("risk").replaceChildren(guarded("Risk by object", () => renderRisk(data.risk, view.threshold, turn)));
   return true;
 }
 
-function renderDetection(detection, columnOf, needle, turn) {
-  const about = el("details", { class: "about" },
-    el("summary", { text: "About this detection" }),
+/** The first thing seen after an analysis: how many findings, how many suppressed, which files were not read. */
+function renderHeadline(head, data, showSuppressed) {
+  const unread = head.unreadableCount ?? 0;
+  document.getElementById("headline").replaceChildren(
+    el("p", { class: "headline-counts" },
+      el("strong", { text: `${count(data.findings)} finding${data.findings === 1 ? "" : "s"}` }),
+      ` (${count(data.active)} active, ${count(data.suppressed)} suppressed${data.suppressed && !showSuppressed ? ", hidden" : ""}) in ${count(data.rowCount)} rows`,
+      ` · ${count(head.counts.files)} file${head.counts.files === 1 ? "" : "s"}`,
+      unread ? el("strong", { class: "error", text: ` · ${count(unread)} not read` }) : ""),
+    unread ? el("div", { class: "unreadable", role: "alert" },
+      el("p", {}, el("strong", { text: `${count(unread)} file${unread === 1 ? "" : "s"} could not be read at all` }), "; nothing in them was analysed:"),
+      el("ul", {}, head.unreadable.map((file) => el("li", {}, el("code", { text: file.name }), `: ${file.error}`))),
+      unread > head.unreadable.length ? el("p", { text: `…and ${count(unread - head.unreadable.length)} more (in the summary's file table).` }) : "") : "");
+}
+
+function renderAbout(detection) {
+  return el("details", { class: "about", "data-detection-id": detection.id },
+    el("summary", {}, detection.name, " ", el("span", { class: "tag", text: detection.type })),
     el("p", { text: detection.description }),
     fieldTable([
       ["ID", detection.id],
@@ -182,21 +175,6 @@ function renderDetection(detection, columnOf, needle, turn) {
     el("ul", { class: "quirks" }, detection.published_quirks.map((q) => el("li", { text: q }))),
     el("h4", {}, "Search (SPL) ", copyButton(detection.search)),
     el("pre", { class: "spl", text: detection.search }));
-  const column = (mode) => {
-    const data = columnOf(mode);
-    return el("div", { class: `mode-column ${mode}`, "data-mode": mode },
-      el("h4", {}, MODE_NAMES[mode], el("span", { class: "count", text: `${count(data.all - data.suppressed)} active` }),
-        data.suppressed ? el("span", { class: "suppressed-count", text: `${count(data.suppressed)} suppressed` }) : null,
-        needle ? el("span", { class: "match-count", text: `${count(data.total)} match the filter` }) : null),
-      pagerBar(data, turn(data.key), `Pages of ${detection.name}, ${MODE_NAMES[mode]}`),
-      data.total
-        ? el("div", { class: "finding-list" }, data.items.map(findingPanel))
-        : el("p", { class: "none", text: needle && data.all ? "No finding matches the filter." : "No findings." }));
-  };
-  return el("section", { class: "detection", "data-detection-id": detection.id },
-    el("h3", {}, detection.name, el("span", { class: "tag", text: detection.type })),
-    about,
-    el("div", { class: "modes" }, column("as_published"), column("hardened")));
 }
 
 // Risk: the published findings' risk, totalled per risk object, without those suppressed.

@@ -24,6 +24,19 @@ const LIMITS = {
 };
 const MATCHES = ["equals", "contains", "wildcard"];
 
+/** Each detection's output fields (its search's `table` or `stats … by`), the only fields a rule can test. */
+export const OUTPUT_FIELDS = {
+  "e9d05aa2-32f0-411b-930c-5b8ca5c4fcee": ["dest", "user", "parent_process_name", "process_name", "original_file_name", "process", "process_id", "parent_process_id", "count", "firstTime", "lastTime"],
+  "b0fd38c7-f71a-43a2-870e-f3ca06bcdd99": ["_time", "user", "dest", "dest_host", "parent_process_name", "process_name", "process_path", "process", "process_id", "dest_port", "dest_ip"],
+};
+/** The fields a rule for `detectionId` (or "*", any) can test. */
+export function fieldsFor(detectionId) {
+  const lists = detectionId === "*" ? Object.values(OUTPUT_FIELDS) : [OUTPUT_FIELDS[detectionId] ?? []];
+  return [...new Set(lists.flat())];
+}
+/** Fields whose values are whole numbers. */
+const NUMBER_FIELDS = new Set(["count", "process_id", "parent_process_id", "dest_port"]);
+
 /** A stored value as `{ value }`, `{}` when absent or unreadable, or `{ problem }`. */
 function load(key, what) {
   let text;
@@ -70,6 +83,17 @@ function ruleProblem(rule) {
   if (!boundedText(rule.field, LIMITS.fieldChars) || rule.field === "") return `field is not a text of 1 to ${LIMITS.fieldChars} characters`;
   if (!MATCHES.includes(rule.match)) return `match is not one of ${MATCHES.join(", ")}`;
   if (!boundedText(rule.value, LIMITS.ruleValueChars) || rule.value === "") return `value is not a text of 1 to ${LIMITS.ruleValueChars.toLocaleString("en")} characters`;
+  return neverMatches(rule);
+}
+
+/** Why a well-formed rule can never suppress anything, or null. */
+export function neverMatches(rule) {
+  if (rule.detection_id !== "*" && !OUTPUT_FIELDS[rule.detection_id]) return `no detection has the id ${rule.detection_id}`;
+  const fields = fieldsFor(rule.detection_id);
+  const scope = rule.detection_id === "*" ? "no detection" : "this detection";
+  if (!fields.includes(rule.field)) return `${scope} outputs a field ${rule.field} (its fields: ${fields.join(", ")}), so it would never match`;
+  const digitsOnly = rule.match === "wildcard" ? /^[0-9*]+$/ : /^[0-9]+$/;
+  if (NUMBER_FIELDS.has(rule.field) && !digitsOnly.test(rule.value)) return `${rule.field} is always a whole number, which "${rule.value}" can never ${rule.match === "equals" ? "equal" : "match"}`;
   return null;
 }
 
@@ -114,10 +138,10 @@ export function checkRules(value, noun = "suppression rule") {
   return { rules: list ?? [], problems };
 }
 
-/** A risk threshold read from anywhere: `{ threshold, problems }`. */
+/** A risk threshold read from anywhere: `{ threshold, problems }`; only a positive whole number is one. */
 function checkThreshold(value, what = "risk threshold") {
-  if (typeof value === "number" && Number.isFinite(value) && value > 0) return { threshold: value, problems: [] };
-  return { threshold: DEFAULT_THRESHOLD, problems: [`The ${what} is not a positive number; ${DEFAULT_THRESHOLD} is used.`] };
+  if (Number.isSafeInteger(value) && value > 0) return { threshold: value, problems: [] };
+  return { threshold: DEFAULT_THRESHOLD, problems: [`The ${what} is not a positive whole number; ${DEFAULT_THRESHOLD} is used.`] };
 }
 
 const stored = {

@@ -28,7 +28,8 @@
 import init, { Analyzer, PartReader, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
 import { readFile } from "./read-file.js";
 import { ReportModel } from "./model.js";
-import { htmlReportStart, htmlFinding, htmlReportEnd, navigatorLayer } from "./exports.js";
+import { htmlReportStart, htmlFinding, htmlReportEnd, navigatorLayer, withCaseColumns } from "./exports.js";
+import { stateOf } from "./case-state.js";
 
 const PROGRESS_MS = 100;
 const PART_BYTES = 1 << 20;
@@ -294,31 +295,52 @@ function modelOf(report) {
   return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") });
 }
 
-/** The model's view, with the full findings of the pages shown. */
+/** The model's view, with the full findings of the rows shown. */
 function view({ report, model }, query) {
   const data = model.view(query);
-  const pages = [...data.columns, data.unplaced];
-  const full = JSON.parse(report.findingsAt(Uint32Array.from(pages.flatMap((page) => page.items.map((item) => item.index)))));
-  let next = 0;
-  for (const page of pages) for (const item of page.items) item.finding = full[next++];
+  const members = data.rows.items.flatMap((item) => item.members);
+  const full = JSON.parse(report.findingsAt(Uint32Array.from(members.map((member) => member.index))));
+  members.forEach((member, i) => { member.finding = full[i]; });
   return data;
 }
 
 function exportBlob({ report, model }, { format, query }) {
-  if (format === "json") return documentBlob(report);
   const ruleOf = model.ruleOf(query);
   const isSuppressed = (index) => ruleOf[index] != null;
+  const identities = model.identities();
+  const caseAt = (index) => stateOf(query.cases, identities[index]);
+  if (format === "json") return documentBlob(report, caseStateList(identities, query.cases));
   // The findings exported are those listed: without the suppressed ones, unless they are shown.
-  if (format === "csv") return new Blob([report.findingsCsv(Uint32Array.from(model.indexes(query, (rule) => query.showSuppressed || !rule)))], { type: "text/csv" });
-  if (format === "html") return htmlBlob(report, model.report, isSuppressed);
-  if (format === "navigator") return new Blob([navigatorLayer(model.report, isSuppressed)], { type: "application/json" });
+  if (format === "csv") {
+    const indexes = model.indexes(query, (rule) => query.showSuppressed || !rule);
+    return new Blob([withCaseColumns(report.findingsCsv(Uint32Array.from(indexes)), indexes, caseAt)], { type: "text/csv" });
+  }
+  if (format === "html") return htmlBlob(report, model.report, isSuppressed, caseAt);
+  if (format === "navigator") return new Blob([navigatorLayer(model.report, isSuppressed, caseAt)], { type: "application/json" });
   throw new Error(`no export ${format}`);
 }
 
-/** The report exactly as the CLI prints it (`scan --format json`), built from parts. */
-function documentBlob(report) {
+/** The case state of the report's findings that have one: `[{ finding, identity, status, note }]`. */
+function caseStateList(identities, cases) {
+  const list = [];
+  identities.forEach((identity, finding) => {
+    if (cases?.[identity]) list.push({ finding, identity, ...stateOf(cases, identity) });
+  });
+  return list;
+}
+
+/**
+ * The report exactly as the CLI prints it (`scan --format json`), built from parts, with
+ * the analyst's case state as one more member, `case_state` (finding: its index in findings).
+ */
+function documentBlob(report, caseState) {
   const out = blobBuilder("application/json");
-  report.documentFrame().forEach((piece, i) => {
+  const frame = report.documentFrame();
+  frame.forEach((piece, i) => {
+    if (i === frame.length - 1 && caseState.length) {
+      const end = piece.lastIndexOf("}");
+      return out.add(`${piece.slice(0, end)},"case_state":${JSON.stringify(caseState)}${piece.slice(end)}`);
+    }
     if (i % 2 === 0) return out.add(piece);
     let first = true;
     for (const data of items(report, piece)) {
@@ -332,12 +354,15 @@ function documentBlob(report) {
 }
 
 /** The HTML report: `brief` gives the summary and risk, the findings come in full from `report`. */
-function htmlBlob(report, brief, isSuppressed) {
+function htmlBlob(report, brief, isSuppressed, caseAt) {
   const out = blobBuilder("text/html");
   out.add(htmlReportStart(brief, report.findingCount));
   let index = 0;
   for (const data of items(report, "findings")) {
-    for (const finding of JSON.parse(data)) out.add(htmlFinding(finding, isSuppressed(index++)));
+    for (const finding of JSON.parse(data)) {
+      out.add(htmlFinding(finding, isSuppressed(index), caseAt(index)));
+      index += 1;
+    }
   }
   out.add(htmlReportEnd(brief));
   return out.blob();
