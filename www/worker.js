@@ -28,6 +28,7 @@
 import init, { Analyzer, PartReader, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
 import { readFile } from "./read-file.js";
 import { ReportModel } from "./model.js";
+import { compileCore } from "./wasm-core.js";
 import { htmlReportStart, htmlFinding, htmlReportEnd, navigatorLayer } from "./exports.js";
 
 const PROGRESS_MS = 100;
@@ -47,7 +48,7 @@ const CUT_WINDOW_BYTES = 64 << 10;
 
 if (self.name === "part") readPartOnRequest();
 /** The compiled module, compiled once: a second worker instantiates it without fetching it again. */
-const compiled = self.name === "part" ? null : compileModule(new URL("./pkg/sysmon_lens_bg.wasm", import.meta.url));
+const compiled = self.name === "part" ? null : compileCore();
 const ready = compiled?.then((module) => init({ module_or_path: module }));
 let exports;
 /** The last finished report, kept while the page shows it: {id, report (wasm), model}. */
@@ -200,9 +201,30 @@ async function cutNearMiddle(file) {
   return null;
 }
 
+// Trusted Types: a worker made from a Blob URL (the single file's) has the page's CSP, which
+// requires them for script URLs; the only one this script makes is its own, for a second worker.
+const partUrls = globalThis.trustedTypes?.createPolicy("sysmon-lens", {
+  createScriptURL: (url) => {
+    if (url !== import.meta.url) throw new TypeError(`not this worker's script: ${url}`);
+    return url;
+  },
+});
+
+/** Whether this script runs as a classic script (the single file's worker), not as a module:
+ * a module's importScripts always throws, a classic script's does nothing given no URL. */
+function isClassicScript() {
+  try {
+    importScripts();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A second worker reading `file` from `cut`: {residue: Promise<Uint8Array>, stop()}. */
 function startPart(file, cut, head, onBytes) {
-  const worker = new Worker(new URL(import.meta.url), { type: "module", name: "part" });
+  const type = isClassicScript() ? "classic" : "module";
+  const worker = new Worker(partUrls ? partUrls.createScriptURL(import.meta.url) : import.meta.url, { type, name: "part" });
   const residue = new Promise((resolve, reject) => {
     worker.onmessage = ({ data }) => {
       if (data.progress !== undefined) onBytes(data.progress);
@@ -217,15 +239,6 @@ function startPart(file, cut, head, onBytes) {
   residue.catch(() => {}); // awaited only when the part is taken
   compiled.then((module) => worker.postMessage({ module, file, cut, head }));
   return { residue, stop: () => worker.terminate() };
-}
-
-/** Compiles the module as it downloads; as a whole if it is not served as application/wasm. */
-async function compileModule(url) {
-  try {
-    return await WebAssembly.compileStreaming(fetch(url));
-  } catch {
-    return WebAssembly.compile(await (await fetch(url)).arrayBuffer());
-  }
 }
 
 /** The "part" role: reads one part of a file into a residue and posts it back. */
