@@ -1,7 +1,7 @@
 // The page where there is no server, or no network: the single file dist/sysmon-lens.html
 // opened from disk (the demo, a case and a real log analyzed, every view, every export,
 // no request but to itself and its Blob URLs), the multi-file www/index.html opened from
-// disk (it says what to do), the served page from a sub-path working after its server is
+// disk (it says what to do), a large log read by two workers from disk, the served page from a sub-path working after its server is
 // gone, and the release (reproducible, its checksums right). First render times from disk
 // and from localhost are printed.
 import { test, before, after } from "node:test";
@@ -15,7 +15,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { root, www, artifacts, chromiumArgs, caseInputs, datasetsDir, nativeReport } from "./support.mjs";
+import { root, www, artifacts, chromiumArgs, caseInputs, cli, datasetsDir, nativeReport } from "./support.mjs";
 import { drop } from "./browser.mjs";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -40,13 +40,15 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Opens `url` in a new context with every request, page error, dialog and CSP violation recorded,
+/** Opens `url` in a new context with every request, worker, page error, dialog and CSP violation recorded,
  * and the time the page was ready (the worker's wasm compiled) noted in the page. */
 async function open(url, options = {}) {
   const context = await browser.newContext({ acceptDownloads: true, ...options });
   const requests = [];
   context.on("request", (request) => requests.push(request.url()));
   const page = await context.newPage();
+  const workers = [];
+  page.on("worker", (worker) => workers.push(worker.url()));
   const problems = [];
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   page.on("dialog", (dialog) => { problems.push(`dialog: ${dialog.message()}`); dialog.dismiss(); });
@@ -60,7 +62,7 @@ async function open(url, options = {}) {
     }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-ready"] });
   });
   await page.goto(url);
-  return { context, page, requests, problems };
+  return { context, page, requests, problems, workers };
 }
 
 /** First contentful paint (the first render, held under FIRST_RENDER_MS) and ready (the
@@ -164,6 +166,22 @@ test("the single file from disk: demo, a case and a real log, every view and exp
   assert.ok(session.requests.some((url) => url.startsWith("blob:")), "the worker came from a Blob URL");
   assert.deepEqual(session.problems, []);
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  await session.context.close();
+});
+
+test("the single file from disk reads a large log with two workers, as served", { timeout: 180_000 }, async () => {
+  const log = path.join(work, "large.xml");
+  execFileSync(cli, ["generate", "--shape", "xml", "--size", "70M", "--out", log, "--manifest", path.join(work, "large.json")], { stdio: "ignore" });
+  const session = await open(pathToFileURL(single).href);
+  const { page, workers } = session;
+  await page.waitForSelector("body[data-ready=true]");
+  await page.setInputFiles("#file", log);
+  await page.waitForSelector("body[data-state=done]", { timeout: 120_000 });
+  assert.equal(workers.length, 2, "a second worker read half of the log");
+  assert.ok(workers.every((url) => url.startsWith("blob:")), "both from Blob URLs");
+  const { text } = await saved(page, "#export-json");
+  assert.deepEqual(JSON.parse(text), cliReport([log]), "the report is the CLI's");
+  assert.deepEqual(session.problems, []);
   await session.context.close();
 });
 

@@ -18,9 +18,8 @@ const exportButtons = [...document.querySelectorAll(".exports button")];
 /** The worker's script: worker.js beside this page; in the single file, which has nothing beside
  * it, the bundled worker the page holds (scripts/single-file.mjs), as a Blob URL. */
 const inlineWorker = document.getElementById("worker-source");
-const WORKER_URL = inlineWorker
-  ? URL.createObjectURL(new Blob([inlineWorker.textContent], { type: "text/javascript" }))
-  : new URL("./worker.js", import.meta.url).href;
+const workerScript = inlineWorker ? new Blob([inlineWorker.textContent], { type: "text/javascript" }) : null;
+const WORKER_URL = workerScript ? URL.createObjectURL(workerScript) : new URL("./worker.js", import.meta.url).href;
 /** Keeps the served page for use offline (see sw.js). */
 const SERVICE_WORKER_URL = new URL("./sw.js", import.meta.url).href;
 const WASM32_GIB = 4;
@@ -77,6 +76,8 @@ async function rerender() {
 function startWorker() {
   // From file://, a module worker from a Blob URL fails (the page's origin is opaque): the single file's is classic.
   worker = new Worker(scriptUrl(WORKER_URL), { type: inlineWorker ? "classic" : "module" });
+  // It starts a second worker for a large log only from a Blob URL it makes itself (see worker.js).
+  if (workerScript) worker.postMessage({ action: "script", script: workerScript });
   worker.onmessage = ({ data: msg }) => onWorkerMessage(msg);
   worker.onerror = (event) => {
     event.preventDefault();

@@ -10,7 +10,7 @@
 // to parse, the skips, the counts; src/ingest/residue.rs) that this one absorbs. If this
 // worker's reader did not end between records at the cut, it reads the rest itself.
 // Messages in:  {action: "analyze", id, files: File[], options: JSON text or "", workers: 1 | 2 (default 2)}
-//               | {action: "demo"}
+//               | {action: "demo"} | {action: "script", script: Blob} (the single file: this script)
 //               | {action: "view", id, request, query} | {action: "files", id, request, list, page}
 //               | {action: "export", id, request, format: "json" | "csv" | "html" | "navigator", query}
 //               | {action: "release"} (the report is no longer shown)
@@ -71,6 +71,10 @@ ready?.then(
 );
 
 onmessage = async ({ data: msg }) => {
+  if (msg.action === "script") {
+    ownScript = URL.createObjectURL(msg.script);
+    return;
+  }
   try {
     await ready;
     if (msg.action === "demo") postMessage({ action: "demo", data: demoSample() });
@@ -201,30 +205,30 @@ async function cutNearMiddle(file) {
   return null;
 }
 
+/** In the single file, this (classic) script's own Blob URL, made here from the Blob the page
+ * sends ({action: "script"}): from file://, a worker may start a second one only from a Blob
+ * URL of its own making. Else null, and the second worker is this module again. */
+let ownScript = null;
 // Trusted Types: a worker made from a Blob URL (the single file's) has the page's CSP, which
 // requires them for script URLs; the only one this script makes is its own, for a second worker.
 const partUrls = globalThis.trustedTypes?.createPolicy("sysmon-lens", {
   createScriptURL: (url) => {
-    if (url !== import.meta.url) throw new TypeError(`not this worker's script: ${url}`);
+    if (url !== import.meta.url && url !== ownScript) throw new TypeError(`not this worker's script: ${url}`);
     return url;
   },
 });
 
-/** Whether this script runs as a classic script (the single file's worker), not as a module:
- * a module's importScripts always throws, a classic script's does nothing given no URL. */
-function isClassicScript() {
-  try {
-    importScripts();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A second worker reading `file` from `cut`: {residue: Promise<Uint8Array>, stop()}. */
 function startPart(file, cut, head, onBytes) {
-  const type = isClassicScript() ? "classic" : "module";
-  const worker = new Worker(partUrls ? partUrls.createScriptURL(import.meta.url) : import.meta.url, { type, name: "part" });
+  const url = ownScript ?? import.meta.url;
+  let worker;
+  try {
+    worker = new Worker(partUrls ? partUrls.createScriptURL(url) : url, { type: ownScript ? "classic" : "module", name: "part" });
+  } catch (err) {
+    const refused = Promise.reject(new Error(`the second worker failed: ${err.message}`));
+    refused.catch(() => {});
+    return { residue: refused, stop: () => {} };
+  }
   const residue = new Promise((resolve, reject) => {
     worker.onmessage = ({ data }) => {
       if (data.progress !== undefined) onBytes(data.progress);
