@@ -58,7 +58,8 @@ function writeLog(name, count, child) {
 
 /** A fresh page at `width`, without the CSP (so axe can run), `storage` written before it loads. */
 async function openPage(width, { query = "", storage = {} } = {}) {
-  const context = await env.browser.newContext({ bypassCSP: true, viewport: { width, height: 900 } });
+  // No service worker: each of these many contexts would cache the page anew (offline.test.mjs tests that).
+  const context = await env.browser.newContext({ bypassCSP: true, viewport: { width, height: 900 }, serviceWorkers: "block" });
   await context.route("**/*", (route) => (route.request().url().startsWith(`${env.server.origin}/`) ? route.continue() : route.abort()));
   await context.addInitScript((storage) => {
     for (const [key, value] of Object.entries(storage)) localStorage.setItem(key, value);

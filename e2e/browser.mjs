@@ -15,7 +15,8 @@ export async function launch() {
 
 /** Opens the page with every request recorded and any off-host request aborted. */
 export async function openPage({ server, browser }) {
-  const context = await browser.newContext({ acceptDownloads: true });
+  // The service worker's own requests (it caches the page after load) are tested in offline.test.mjs.
+  const context = await browser.newContext({ acceptDownloads: true, serviceWorkers: "block" });
   const requests = [];
   await context.route("**/*", (route) => {
     const url = route.request().url();

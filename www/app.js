@@ -16,21 +16,28 @@ const progress = $("progress");
 const notices = $("notices");
 const results = $("results");
 const exportButtons = [...document.querySelectorAll(".exports button")];
-const WORKER_URL = new URL("./worker.js", import.meta.url).href;
+/** The worker's script: worker.js beside this page; in the single file, which has nothing beside
+ * it, the bundled worker the page holds (scripts/single-file.mjs), as a Blob URL. */
+const inlineWorker = document.getElementById("worker-source");
+const workerScript = inlineWorker ? new Blob([inlineWorker.textContent], { type: "text/javascript" }) : null;
+const WORKER_URL = workerScript ? URL.createObjectURL(workerScript) : new URL("./worker.js", import.meta.url).href;
+/** Keeps the served page for use offline (see sw.js). */
+const SERVICE_WORKER_URL = new URL("./sw.js", import.meta.url).href;
 const WASM32_GIB = 4;
 /** `?memory-limit-mib=N` lowers the wasm memory at which an analysis stops and keeps what it read. */
 const MEMORY_LIMIT_MIB = Number(new URLSearchParams(location.search).get("memory-limit-mib")) || null;
 /** Workers reading one large log (`?workers=1` reads every file with one; same report). */
 const WORKERS = Number(new URLSearchParams(location.search).get("workers")) === 1 ? 1 : 2;
 
-// Trusted Types (the page's CSP requires them for script URLs): the only script URL the
-// page ever makes is its worker's.
+// Trusted Types (the page's CSP requires them for script URLs): the only script URLs the
+// page ever makes are its worker's and its service worker's.
 const scriptUrls = globalThis.trustedTypes?.createPolicy("sysmon-lens", {
   createScriptURL: (url) => {
-    if (url !== WORKER_URL) throw new TypeError(`not the page's worker: ${url}`);
+    if (url !== WORKER_URL && url !== SERVICE_WORKER_URL) throw new TypeError(`not the page's worker: ${url}`);
     return url;
   },
 });
+const scriptUrl = (url) => (scriptUrls ? scriptUrls.createScriptURL(url) : url);
 
 /** Files of the current analysis; each drop adds to them, as more data in one index. */
 let files = [];
@@ -74,7 +81,10 @@ async function rerender() {
 }
 
 function startWorker() {
-  worker = new Worker(scriptUrls ? scriptUrls.createScriptURL(WORKER_URL) : WORKER_URL, { type: "module" });
+  // From file://, a module worker from a Blob URL fails (the page's origin is opaque): the single file's is classic.
+  worker = new Worker(scriptUrl(WORKER_URL), { type: inlineWorker ? "classic" : "module" });
+  // It starts a second worker for a large log only from a Blob URL it makes itself (see worker.js).
+  if (workerScript) worker.postMessage({ action: "script", script: workerScript });
   worker.onmessage = ({ data: msg }) => onWorkerMessage(msg);
   worker.onerror = (event) => {
     event.preventDefault();
@@ -307,9 +317,6 @@ dropZone.addEventListener("drop", (event) => {
   if (!$("cancel").hidden) return;
   analyze([...(event.dataTransfer?.files ?? [])]);
 });
-// A file dropped outside the zone must not make the browser navigate away from the page.
-window.addEventListener("dragover", (event) => event.preventDefault());
-window.addEventListener("drop", (event) => event.preventDefault());
 $("demo").addEventListener("click", () => worker.postMessage({ action: "demo" }));
 $("clear").addEventListener("click", () => {
   files = [];
@@ -426,3 +433,12 @@ for (const [id, name, format] of [
 showNotices(settings.settingsProblems());
 renderRules();
 startWorker();
+keepForOffline();
+
+/** Served over HTTP(S), the page registers sw.js, which keeps it for use offline; a new build
+ * takes over once every tab of the old one is closed. The single file needs nothing kept. */
+function keepForOffline() {
+  if (inlineWorker || !navigator.serviceWorker || !location.protocol.startsWith("http")) return;
+  navigator.serviceWorker.register(scriptUrl(SERVICE_WORKER_URL), { updateViaCache: "none" })
+    .catch((err) => console.warn(`Sysmon Lens will not work offline: ${reason(err)}`));
+}

@@ -10,7 +10,7 @@
 // to parse, the skips, the counts; src/ingest/residue.rs) that this one absorbs. If this
 // worker's reader did not end between records at the cut, it reads the rest itself.
 // Messages in:  {action: "analyze", id, files: File[], options: JSON text or "", workers: 1 | 2 (default 2)}
-//               | {action: "demo"}
+//               | {action: "demo"} | {action: "script", script: Blob} (the single file: this script)
 //               | {action: "view", id, request, query} | {action: "files", id, request, list, page}
 //               | {action: "export", id, request, format: "json" | "csv" | "html" | "navigator", query}
 //               | {action: "release"} (the report is no longer shown)
@@ -28,6 +28,7 @@
 import init, { Analyzer, PartReader, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
 import { readFile } from "./read-file.js";
 import { ReportModel } from "./model.js";
+import { compileCore } from "./wasm-core.js";
 import { htmlReportStart, htmlFinding, htmlReportEnd, navigatorLayer, withCaseColumns } from "./exports.js";
 import { stateOf } from "./case-state.js";
 
@@ -48,7 +49,7 @@ const CUT_WINDOW_BYTES = 64 << 10;
 
 if (self.name === "part") readPartOnRequest();
 /** The compiled module, compiled once: a second worker instantiates it without fetching it again. */
-const compiled = self.name === "part" ? null : compileModule(new URL("./pkg/sysmon_lens_bg.wasm", import.meta.url));
+const compiled = self.name === "part" ? null : compileCore();
 const ready = compiled?.then((module) => init({ module_or_path: module }));
 let exports;
 /** The last finished report, kept while the page shows it: {id, report (wasm), model}. */
@@ -71,6 +72,10 @@ ready?.then(
 );
 
 onmessage = async ({ data: msg }) => {
+  if (msg.action === "script") {
+    ownScript = URL.createObjectURL(msg.script);
+    return;
+  }
   try {
     await ready;
     if (msg.action === "demo") postMessage({ action: "demo", data: demoSample() });
@@ -201,9 +206,30 @@ async function cutNearMiddle(file) {
   return null;
 }
 
+/** In the single file, this (classic) script's own Blob URL, made here from the Blob the page
+ * sends ({action: "script"}): from file://, a worker may start a second one only from a Blob
+ * URL of its own making. Else null, and the second worker is this module again. */
+let ownScript = null;
+// Trusted Types: a worker made from a Blob URL (the single file's) has the page's CSP, which
+// requires them for script URLs; the only one this script makes is its own, for a second worker.
+const partUrls = globalThis.trustedTypes?.createPolicy("sysmon-lens", {
+  createScriptURL: (url) => {
+    if (url !== import.meta.url && url !== ownScript) throw new TypeError(`not this worker's script: ${url}`);
+    return url;
+  },
+});
+
 /** A second worker reading `file` from `cut`: {residue: Promise<Uint8Array>, stop()}. */
 function startPart(file, cut, head, onBytes) {
-  const worker = new Worker(new URL(import.meta.url), { type: "module", name: "part" });
+  const url = ownScript ?? import.meta.url;
+  let worker;
+  try {
+    worker = new Worker(partUrls ? partUrls.createScriptURL(url) : url, { type: ownScript ? "classic" : "module", name: "part" });
+  } catch (err) {
+    const refused = Promise.reject(new Error(`the second worker failed: ${err.message}`));
+    refused.catch(() => {});
+    return { residue: refused, stop: () => {} };
+  }
   const residue = new Promise((resolve, reject) => {
     worker.onmessage = ({ data }) => {
       if (data.progress !== undefined) onBytes(data.progress);
@@ -218,15 +244,6 @@ function startPart(file, cut, head, onBytes) {
   residue.catch(() => {}); // awaited only when the part is taken
   compiled.then((module) => worker.postMessage({ module, file, cut, head }));
   return { residue, stop: () => worker.terminate() };
-}
-
-/** Compiles the module as it downloads; as a whole if it is not served as application/wasm. */
-async function compileModule(url) {
-  try {
-    return await WebAssembly.compileStreaming(fetch(url));
-  } catch {
-    return WebAssembly.compile(await (await fetch(url)).arrayBuffer());
-  }
 }
 
 /** The "part" role: reads one part of a file into a residue and posts it back. */
