@@ -85,9 +85,18 @@ function startWorker() {
   worker = new Worker(scriptUrl(WORKER_URL), { type: inlineWorker ? "classic" : "module" });
   // It starts a second worker for a large log only from a Blob URL it makes itself (see worker.js).
   if (workerScript) worker.postMessage({ action: "script", script: workerScript });
-  worker.onmessage = ({ data: msg }) => onWorkerMessage(msg);
+  let started = false; // a worker that never answered is not started again: that would loop
+  worker.onmessage = ({ data: msg }) => {
+    started = true;
+    onWorkerMessage(msg);
+  };
   worker.onerror = (event) => {
     event.preventDefault();
+    if (!started) {
+      showError(`The analysis could not start: ${event.message || "its worker did not load"}. Reload the page to try again.`);
+      setBusy(false);
+      return;
+    }
     showError(`The analysis stopped unexpectedly: ${event.message || "worker error"}`);
     restartWorker();
   };
