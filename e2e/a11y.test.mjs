@@ -110,7 +110,7 @@ for (const width of WIDTHS) {
     const finding = page.locator(".finding").first();
     await finding.locator("summary").first().click();
     await finding.locator("svg.tree g.node").first().waitFor();
-    assert.ok(await finding.locator("svg.timeline").isVisible(), "the timeline is drawn");
+    assert.ok(await finding.locator(".timeline").isVisible(), "the timeline is drawn");
     await scrollTo(page, ".finding[open] .part:has(svg.tree)"); // the tree, its node details and the timeline
     await check(page, "finding", width, {});
     assert.deepEqual(session.problems, []);
