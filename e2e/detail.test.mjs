@@ -62,9 +62,9 @@ async function showDetail(page, finding) {
     document.getElementById("detail-preview")?.remove();
     const section = document.createElement("section");
     section.id = "detail-preview";
-    section.setAttribute("aria-label", "Finding detail");
+    const heading = (level, text) => Object.assign(document.createElement(`h${level}`), { textContent: text });
     const panel = findingPanel({ index: 0, finding, rule: null });
-    section.append(panel);
+    section.append(heading(2, "Finding detail"), heading(3, finding.detection), panel);
     document.querySelector("main").prepend(section);
     panel.querySelector("summary").click();
   }, finding);
@@ -163,6 +163,7 @@ test("the tree pans and zooms by mouse, keyboard and buttons, and fits again", {
   assert.deepEqual(await viewBox(), fitted, "0 fits again");
 
   // Mouse: a drag pans (and selects nothing), the wheel zooms.
+  await view.scrollIntoViewIfNeeded();
   const box = await view.boundingBox();
   const start = { x: box.x + 10, y: box.y + box.height - 10 };
   await page.mouse.move(start.x, start.y);
@@ -171,6 +172,7 @@ test("the tree pans and zooms by mouse, keyboard and buttons, and fits again", {
   await page.mouse.up();
   const dragged = await viewBox();
   assert.ok(dragged[0] > fitted[0] && dragged[1] > fitted[1], `dragging left and up moves the view right and down: ${dragged}`);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.wheel(0, -200);
   await page.waitForFunction((w) => Number(document.querySelector("#detail-preview svg.tree").getAttribute("viewBox").split(" ")[2]) < w, dragged[2]);
   await page.keyboard.press("0");
@@ -237,7 +239,7 @@ test("Copy gives the event as it was in the file, a field value, and the output 
   for (const [i, event] of finding.events.entries()) {
     const line = Number(/^line (\d+)$/.exec(event.position)[1]);
     const item = events.nth(i);
-    if (!(await item.getAttribute("open"))) await item.locator("summary").click();
+    if ((await item.getAttribute("open")) === null) await item.locator("summary").click();
     await item.getByRole("button", { name: /as it was in the file/ }).click();
     assert.equal(await clipboard(), demoLines[line - 1], `event ${i + 1}: line ${line} of the file`);
     assert.equal(await item.getByRole("button", { name: /as it was in the file/ }).textContent(), "Copied");
@@ -246,10 +248,16 @@ test("Copy gives the event as it was in the file, a field value, and the output 
   assert.equal(await clipboard(), finding.events[0].fields.Image);
 
   await detail.getByRole("button", { name: /as TSV/ }).click();
-  const [names, values, end] = (await clipboard()).split("\n");
-  assert.equal(end, "");
-  assert.deepEqual(names.split("\t"), Object.keys(finding.row));
-  assert.deepEqual(values.split("\t"), Object.values(finding.row).map((v) => (typeof v === "string" ? v : JSON.stringify(v))));
+  // Two lines of tab-separated fields, one quoted (quotes doubled) when it holds a quote, tab or line end.
+  const tsv = await clipboard();
+  const fields = [...tsv.matchAll(/("(?:[^"]|"")*"|[^\t\n]*)(\t|\n)/g)].map(([, field, end]) =>
+    ({ text: field.startsWith('"') ? field.slice(1, -1).replaceAll('""', '"') : field, end }));
+  const names = Object.keys(finding.row);
+  assert.equal(fields.length, 2 * names.length, tsv);
+  assert.deepEqual(fields.slice(0, names.length).map((f) => f.text), names);
+  assert.deepEqual(fields.slice(names.length).map((f) => f.text), Object.values(finding.row).map((v) => (typeof v === "string" ? v : JSON.stringify(v))));
+  assert.deepEqual(fields.map((f) => f.end).join(""), `${"\t".repeat(names.length - 1)}\n${"\t".repeat(names.length - 1)}\n`);
+  assert.ok(tsv.includes('"msiexec.exe /i ""C:\\Users'), "a value with quotes is quoted");
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -12,12 +12,17 @@ const EVENTS_PAGE = 50;
 /** A Copy button for `text`; `what` names it for screen readers ("Copy the event"). */
 export function copyButton(text, what = null, caption = "Copy") {
   const button = el("button", { type: "button", class: "copy", text: caption, "aria-label": what });
+  // The name read out keeps the words shown: it changes with them.
+  const say = (words) => {
+    button.textContent = words;
+    if (what) button.setAttribute("aria-label", `${words}: ${what}`);
+  };
   button.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(text);
-      button.textContent = "Copied";
+      say("Copied");
     } catch {
-      button.textContent = "Select the text to copy";
+      say("Select the text to copy");
     }
   });
   return button;
@@ -97,7 +102,7 @@ export function findingParts(finding, index) {
   const explanation = finding.explanation;
   return [
     part(finding.mode === "hardened" ? "Output row" : "Output row, as the search prints it", () => el("div", {},
-      copyButton(rowTsv(finding.row), `Copy the output row of finding ${index + 1} as TSV`, "Copy row as TSV"),
+      copyButton(rowTsv(finding.row), `Copy row as TSV (finding ${index + 1})`, "Copy row as TSV"),
       fieldTable(Object.entries(finding.row), "fields row"))),
     part("Why it matched", () => el("div", {},
       el("ul", { class: "conditions" }, explanation.conditions.map((c) => el("li", { text: c }))),

@@ -86,30 +86,36 @@ export function panZoom(picture, { width, height, label }) {
     const rect = view.getBoundingClientRect();
     zoom(event.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP, { x: event.clientX - rect.left, y: event.clientY - rect.top });
   }, { passive: false });
-  let drag = null;
-  view.addEventListener("pointerdown", (event) => {
-    if (event.button !== 0) return;
-    drag = { x: event.clientX, y: event.clientY, moved: false, id: event.pointerId };
+  // A drag is followed on the window, so that it goes on outside the box; a press that
+  // does not travel stays a click on the node under it.
+  view.addEventListener("pointerdown", (down) => {
+    if (down.button !== 0) return;
+    let last = { x: down.clientX, y: down.clientY };
+    let moved = false;
+    const move = (event) => {
+      if (event.pointerId !== down.pointerId) return;
+      if (!moved && Math.hypot(event.clientX - down.clientX, event.clientY - down.clientY) < DRAG_SLOP) return;
+      moved = true;
+      view.classList.add("dragging");
+      pan(event.clientX - last.x, event.clientY - last.y);
+      last = { x: event.clientX, y: event.clientY };
+    };
+    const end = (event) => {
+      if (event.pointerId !== down.pointerId) return;
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", end);
+      window.removeEventListener("pointercancel", end);
+      view.classList.remove("dragging");
+      // A drag is not a click on the node it started on.
+      if (!moved) return;
+      const swallow = (click) => click.stopPropagation();
+      view.addEventListener("click", swallow, { capture: true, once: true });
+      setTimeout(() => view.removeEventListener("click", swallow, { capture: true })); // the click follows pointerup at once, if at all
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", end);
+    window.addEventListener("pointercancel", end);
   });
-  view.addEventListener("pointermove", (event) => {
-    if (!drag || drag.id !== event.pointerId) return;
-    const dx = event.clientX - drag.x;
-    const dy = event.clientY - drag.y;
-    if (!drag.moved && Math.hypot(dx, dy) < DRAG_SLOP) return;
-    if (!drag.moved) view.setPointerCapture(event.pointerId);
-    drag = { ...drag, x: event.clientX, y: event.clientY, moved: true };
-    view.classList.add("dragging");
-    pan(dx, dy);
-  });
-  const endDrag = (event) => {
-    if (!drag || drag.id !== event.pointerId) return;
-    // A drag is not a click on the node it started on.
-    if (drag.moved) view.addEventListener("click", (click) => click.stopPropagation(), { capture: true, once: true });
-    drag = null;
-    view.classList.remove("dragging");
-  };
-  view.addEventListener("pointerup", endDrag);
-  view.addEventListener("pointercancel", endDrag);
   // A node reached by Tab is brought into the view.
   view.addEventListener("focusin", (event) => {
     const node = event.target.closest?.("[data-x]");

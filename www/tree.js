@@ -196,8 +196,11 @@ export function treePicture(tree, onSelect) {
     const { x, y } = position.get(node.id);
     const { shown, total } = drawn.connections.get(node.id);
     const role = node.role === "process" ? "this finding" : node.role;
+    const title = short(`${node.name ?? "?"} (${node.pid ?? "?"})`, 28);
+    const connections = total ? count(total, "connection") : null;
+    // The name read out holds the words shown, in order.
     const group = svg("g", { class: `node ${node.role}`, tabindex: 0, role: "button", "aria-pressed": "false",
-      "aria-label": `${node.name ?? "unknown image"}, pid ${node.pid ?? "?"}, ${role}${total ? `, ${count(total, "connection")}` : ""}`,
+      "aria-label": [title, short(role, 30), connections].filter(Boolean).join(" "),
       "data-role": node.role, "data-name": node.name ?? "", "data-pid": node.pid ?? "",
       "data-x": x + NODE_W / 2, "data-y": y + NODE_H / 2, transform: `translate(${x},${y})` });
     group.append(svg("title", {}, [
@@ -205,11 +208,10 @@ export function treePicture(tree, onSelect) {
       short(node.command_line ?? "", MAX_TITLE_CHARS), node.time ?? "",
     ].filter(Boolean).join("\n")));
     group.append(svg("rect", { width: NODE_W, height: NODE_H, rx: 6 }));
-    group.append(svg("text", { x: 8, y: 18, class: "name" }, short(`${node.name ?? "?"} (${node.pid ?? "?"})`, 28)));
-    group.append(svg("text", { x: 8, y: 36, class: "detail" }, short(role, 30)));
-    if (total) {
-      group.append(svg("text", { x: NODE_W - 8, y: 36, class: "detail", "text-anchor": "end" }, `${total} conn.`));
-    }
+    group.append(svg("text", { x: 8, y: 18, class: "name" }, title));
+    // The trailing space keeps the words apart in the node's text, as in its name.
+    group.append(svg("text", { x: 8, y: 36, class: "detail" }, `${short(role, 30)} `));
+    if (connections) group.append(svg("text", { x: NODE_W - 8, y: 36, class: "detail", "text-anchor": "end" }, connections));
     const choose = () => {
       selected?.setAttribute("aria-pressed", "false");
       selected = group;
