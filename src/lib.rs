@@ -220,6 +220,11 @@ impl Analyzer {
         self.records_done + self.current.as_ref().map_or(0, |file| file.input.records())
     }
 
+    /// Bytes of record text kept so far, for the events a detection may report.
+    pub fn record_text_bytes(&self) -> usize {
+        self.records.bytes()
+    }
+
     /// Ends the analysis: runs the searches' final steps and builds the report.
     pub fn finish(mut self) -> Report {
         self.end_file();

@@ -214,3 +214,33 @@ fn a_record_longer_than_the_cap_is_cut_and_says_so() {
     assert!(raw.text.len() <= sysmon_lens::ingest::raw_event::MAX_RECORD_TEXT && raw.text.len() > 65_530);
     assert!(long.starts_with(&raw.text));
 }
+
+#[test]
+fn record_text_kept_on_every_dataset_file_is_a_few_kilobytes() {
+    let Some(dir) = crate::datasets::datasets_dir() else {
+        return;
+    };
+    let all = crate::datasets::every_dataset_file(&dir);
+    let mut analyzer = sysmon_lens::Analyzer::new();
+    let mut read = 0;
+    for path in &all {
+        let bytes = std::fs::read(path).expect("readable");
+        read += bytes.len();
+        analyzer.begin_file(&path.file_name().expect("name").to_string_lossy());
+        analyzer.feed(&bytes);
+    }
+    let kept = analyzer.record_text_bytes();
+    let report = analyzer.finish();
+    let shown: usize = report
+        .findings
+        .iter()
+        .flat_map(|finding| &finding.events)
+        .map(|event| event.raw.as_ref().expect("the record kept").text.len())
+        .sum();
+    println!(
+        "record text kept: {kept} bytes of {read} bytes read in {} files; {shown} bytes behind the findings",
+        all.len()
+    );
+    assert!(shown > 0 && shown <= kept);
+    assert!(kept < 64 << 10, "{kept} bytes kept: only events a detection may report");
+}
