@@ -111,7 +111,7 @@ for (const width of WIDTHS) {
     await page.locator("button.open-finding").first().click();
     const finding = page.locator("#finding-detail .finding").first();
     await finding.locator("svg.tree g.node").first().waitFor();
-    assert.ok(await finding.locator("svg.timeline").isVisible(), "the timeline is drawn");
+    assert.ok(await finding.locator(".timeline").isVisible(), "the timeline is drawn");
     await scrollTo(page, "#finding-detail .finding[open] .part:has(svg.tree)"); // the tree, its node details and the timeline
     await check(page, "finding", width, {});
     assert.deepEqual(session.problems, []);

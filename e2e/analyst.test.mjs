@@ -82,7 +82,7 @@ test("a finding explains itself and draws its process tree and timeline", async 
   const detail = await finding.locator(".node-detail").textContent();
   assert.match(detail, /cdn-updates\.example:443/);
   assert.match(detail, /invoice_2025\.msi/);
-  assert.equal(await finding.locator("svg.timeline circle").count(), 10, "8 process starts and 2 connections");
+  assert.equal(await finding.locator(".timeline li.moment").count(), 10, "8 process starts and 2 connections");
   await finding.screenshot({ path: path.join(artifacts, "analyst-tree.png") });
   await assertNoTraffic(session);
   await session.context.close();

@@ -398,7 +398,8 @@ function hasCycle(tree) {
 test("the tree renderer draws any JSON: loops, repeats, garbage and 10,000 nodes", async () => {
   const { context, page, problems } = await openWithStorage();
   const drawn = await page.evaluate(async () => {
-    const { treePicture, timelinePicture } = await import("./tree.js");
+    const { treePicture } = await import("./tree.js");
+    const { timelinePicture } = await import("./timeline.js");
     const node = (id, extra = {}) => ({ id, role: "child", name: `p${id}.exe`, pid: String(id), host: "H", time: "2024-05-01T10:00:00Z", ...extra });
     const trees = {
       loop: { nodes: [node(0), node(1), node(2)], edges: [[0, 1], [1, 2], [2, 0], [1, 1]], connections: [] },
@@ -420,8 +421,8 @@ test("the tree renderer draws any JSON: loops, repeats, garbage and 10,000 nodes
         edges: picture.querySelectorAll(".edge").length,
         loops: picture.querySelectorAll(".edge.loop").length,
         notes: [...picture.querySelectorAll(".notes li")].map((li) => li.textContent),
-        points: timeline.querySelectorAll("circle").length,
-        timelineNotes: [...timeline.querySelectorAll("text.note")].map((t) => t.textContent),
+        points: timeline.querySelectorAll("li.moment").length,
+        timelineNotes: [...timeline.querySelectorAll(".note")].map((t) => t.textContent),
       };
     }
     return out;

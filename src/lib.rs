@@ -39,6 +39,8 @@ use report::{FileReport, Summary};
 
 /// How many distinct users the summary lists.
 const MAX_SUMMARY_USERS: usize = 1000;
+/// How many bytes of record text an analysis keeps, over all events a detection may report.
+pub const MAX_RECORD_TEXT_TOTAL: usize = 16 << 20;
 
 /// One analysis over any number of files, fed in chunks.
 #[derive(Default)]
@@ -53,6 +55,10 @@ pub struct Analyzer {
     last: Option<jiff::Timestamp>,
     /// Records read in files already ended.
     records_done: u64,
+    /// The record text of each event a detection may report, while the total allows.
+    records: report::Records,
+    /// Which of the events ingest kept a record for are worth keeping it.
+    record_filter: detect::RecordFilter,
     /// True to parse every event in full (the prefilter's reference, for tests and benchmarks).
     parse_everything: bool,
 }
@@ -214,6 +220,11 @@ impl Analyzer {
         self.records_done + self.current.as_ref().map_or(0, |file| file.input.records())
     }
 
+    /// Bytes of record text kept so far, for the events a detection may report.
+    pub fn record_text_bytes(&self) -> usize {
+        self.records.bytes()
+    }
+
     /// Ends the analysis: runs the searches' final steps and builds the report.
     pub fn finish(mut self) -> Report {
         self.end_file();
@@ -221,16 +232,21 @@ impl Analyzer {
         self.summary.last_time = self.last.map(time::ctime);
         let lookup = Lookup::new(&mut self.arena);
         let matches = self.detections.finish(&mut self.arena, &lookup);
-        report::build(self.files, self.summary, matches, &self.arena, &lookup)
+        report::build(self.files, self.summary, matches, &self.arena, &lookup, &self.records)
     }
 
     /// Takes in one event of member `member` of the file whose first member is the
     /// report's file `first`, at `line`.
-    fn observe(&mut self, coverage: &mut Vec<Coverage>, first: usize, member: usize, line: u64, event: RawEvent) {
+    fn observe(&mut self, coverage: &mut Vec<Coverage>, first: usize, member: usize, line: u64, mut event: RawEvent) {
         let origin = Origin {
             file: first + member,
             line,
         };
+        if let Some(record) = event.record.take()
+            && self.record_filter.keeps(&event)
+        {
+            self.records.keep(origin, record, MAX_RECORD_TEXT_TOTAL);
+        }
         let time = time::event_time(&event);
         if let Some(time) = &time {
             self.first = Some(self.first.map_or(time.at, |t| t.min(time.at)));

@@ -1,23 +1,67 @@
 // One finding: its line in a list and, built when first opened, its panels: the
 // output row, why it matched, risk, annotations, process tree, timeline and the events
-// behind it. Each panel is built on its own, so one that fails leaves the others.
-import { el, fieldTable, count, reason, guarded, pagedList } from "./dom.js";
-import { treePicture, timelinePicture } from "./tree.js";
+// behind it, each as it was in the file and copyable. Each panel is built on its own,
+// so one that fails leaves the others.
+import { el, fieldTable, count, reason, guarded, pagedList, display } from "./dom.js";
+import { treePicture } from "./tree.js";
+import { timelinePicture } from "./timeline.js";
 
 /** Events of one finding shown at a time. */
 const EVENTS_PAGE = 50;
 
-export function copyButton(text) {
-  const button = el("button", { type: "button", class: "copy", text: "Copy" });
+/** A Copy button for `text`; `what` names it for screen readers ("Copy the event"). */
+export function copyButton(text, what = null, caption = "Copy") {
+  const button = el("button", { type: "button", class: "copy", text: caption, "aria-label": what });
+  // The name read out keeps the words shown: it changes with them.
+  const say = (words) => {
+    button.textContent = words;
+    if (what) button.setAttribute("aria-label", `${words}: ${what}`);
+  };
   button.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(text);
-      button.textContent = "Copied";
+      say("Copied");
     } catch {
-      button.textContent = "Select the text to copy";
+      say("Select the text to copy");
     }
   });
   return button;
+}
+
+/** One TSV field: quoted when it holds a tab, line break or quote, as spreadsheets read it. */
+const tsvField = (value) => (/[\t\n\r"]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+
+/** The output row as TSV: a line of field names, then a line of values. */
+export function rowTsv(row) {
+  const entries = Object.entries(row);
+  return `${entries.map(([name]) => tsvField(name)).join("\t")}\n${entries.map(([, value]) => tsvField(display(value))).join("\t")}\n`;
+}
+
+/** Name/value rows, each value with its own Copy button. */
+function copyableFields(entries, className, whose) {
+  return el("table", { class: className },
+    el("tbody", {}, entries.map(([name, value]) => el("tr", {},
+      el("th", { scope: "row", text: name }),
+      el("td", { text: display(value) }),
+      el("td", { class: "copy-cell" }, copyButton(display(value), `Copy ${name} of ${whose}`))))));
+}
+
+/** One event behind a finding: where it is, its record as it was in the file, and its fields. */
+function eventView(event, number) {
+  const where = `${event.file} · ${event.position}`;
+  const whose = `event ${number} (${where})`;
+  const raw = event.raw;
+  const record = raw
+    ? el("div", { class: "record" },
+      el("div", { class: "record-tools" },
+        copyButton(raw.text, `Copy ${whose} as it was in the file`, "Copy event"),
+        raw.truncated ? el("span", { class: "truncated", text: `truncated: first ${count(raw.text.length)} characters of ${count(raw.bytes)} bytes` }) : null),
+      el("pre", { class: "raw", tabindex: 0, role: "region", "aria-label": `Record of ${whose}` }, raw.text))
+    : el("p", { class: "record-missing", role: "note", text: "The record's text was not kept: the analysis's budget for record text was spent." });
+  return el("details", { class: "event", open: number === 1 },
+    el("summary", { text: `${where} · EventID ${event.event_id} · ${event._time ?? "no time"}` }),
+    record,
+    copyableFields(Object.entries(event.fields), "fields raw", whose));
 }
 
 /** A finding's line (`item` is `{ index, finding, rule }`); its panels are built when it is first opened. */
@@ -47,7 +91,7 @@ export function findingPanel({ index, finding, rule }) {
 }
 
 /** A finding's panels, each on its own: one that fails leaves the others. */
-function findingParts(finding, index) {
+export function findingParts(finding, index) {
   const part = (title, build) => el("div", { class: "part" }, el("h4", { text: title }), guarded(`This part (${title})`, build));
   const detail = el("div", { class: "node-detail", "aria-live": "polite" });
   const showNode = (node, connections) => detail.replaceChildren(fieldTable([
@@ -57,7 +101,9 @@ function findingParts(finding, index) {
   const risk = finding.risk;
   const explanation = finding.explanation;
   return [
-    part(finding.mode === "hardened" ? "Output row" : "Output row, as the search prints it", () => fieldTable(Object.entries(finding.row), "fields row")),
+    part(finding.mode === "hardened" ? "Output row" : "Output row, as the search prints it", () => el("div", {},
+      copyButton(rowTsv(finding.row), `Copy row as TSV (finding ${index + 1})`, "Copy row as TSV"),
+      fieldTable(Object.entries(finding.row), "fields row"))),
     part("Why it matched", () => el("div", {},
       el("ul", { class: "conditions" }, explanation.conditions.map((c) => el("li", { text: c }))),
       el("table", { class: "provenance" },
@@ -80,18 +126,13 @@ function findingParts(finding, index) {
       ["CIS", finding.annotations.cis20.join(", ")],
       ["Analytic story", finding.annotations.analytic_story.join(", ")],
     ], "fields annotations")),
-    part("Process tree", () => scrollBox("Process tree", treePicture(finding.process_tree, showNode))),
+    part("Process tree", () => treePicture(finding.process_tree, showNode)),
     detail,
-    part("Timeline", () => scrollBox("Timeline", timelinePicture(finding.process_tree))),
+    part("Timeline (UTC)", () => timelinePicture(finding.process_tree, new Set(finding.events.map((e) => `${e.file}, ${e.position}`)))),
     part(`Events behind this finding (${count(finding.events.length)})`, () => {
       const events = pagedList((page) => ({ total: finding.events.length, page, size: EVENTS_PAGE, items: finding.events.slice(page * EVENTS_PAGE, (page + 1) * EVENTS_PAGE) }),
-        (event) => guarded("This event", () => el("details", { class: "event" },
-          el("summary", { text: `${event.file} · ${event.position} · EventID ${event.event_id} · ${event._time ?? "no time"}` }),
-          fieldTable(Object.entries(event.fields), "fields raw"))), { label: `Pages of the events behind finding ${index + 1}` });
+        (event) => guarded("This event", () => eventView(event, finding.events.indexOf(event) + 1)), { label: `Pages of the events behind finding ${index + 1}` });
       return el("div", {}, events.bar, events.list);
     }),
   ];
 }
-
-/** A picture that may be wider than the page, in a box that scrolls sideways and so takes the keyboard focus. */
-const scrollBox = (label, picture) => el("div", { class: "tree-box", tabindex: 0, role: "region", "aria-label": label }, picture);

@@ -1,37 +1,39 @@
-// Draws a finding's process tree and the timeline around it as SVG. Every label is
-// set with textContent: command lines and image paths come from the logged machine.
+// Draws a finding's process tree as SVG, fitted to its box and moved by mouse and
+// keyboard (pan-zoom.js); the timeline is in timeline.js. Every label is set with
+// textContent: command lines and image paths come from the logged machine.
 // The tree is data from a report, so nothing here trusts its shape: layout is
 // iterative with a visited set (a cycle or a repeated node is drawn once, never
 // followed), and what is drawn is bounded, the rest counted in words.
+import { panZoom } from "./pan-zoom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_W = 200;
 const NODE_H = 46;
 const GAP_X = 24;
 const GAP_Y = 44;
-const NOTE_H = 18;
+/** Nodes side by side at most; a wider generation (30 siblings) wraps onto more lines. */
+const MAX_PER_LINE = 8;
 const MAX_BOW = 3 * GAP_X;
 const MAX_NODES = 64;
 const MAX_CONNECTIONS_PER_NODE = 32;
-const MAX_TIMELINE_POINTS = 200;
 const MAX_TITLE_CHARS = 1000;
 const MAX_NOTES = 4;
 const NOTES_CHARS = 300;
 const ROLES = new Set(["ancestor", "process", "sibling", "child"]);
 
-function svg(tag, attrs = {}, text) {
+export function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG, tag);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
   if (text !== undefined) node.textContent = text;
   return node;
 }
 
-function short(text, max) {
+export function short(text, max) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 const isRecord = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
-const count = (n, noun, plural = `${noun}s`) => `${n.toLocaleString("en")} ${n === 1 ? noun : plural}`;
+export const count = (n, noun, plural = `${noun}s`) => `${n.toLocaleString("en")} ${n === 1 ? noun : plural}`;
 
 /** A JSON value as text when it is a scalar; objects and absent values are left out. */
 function scalar(value) {
@@ -60,7 +62,7 @@ function connectionOf(raw) {
  * MAX_NODES distinct nodes (by id, first one kept), edges between them, each node's
  * connections, the report's notes on the tree, and what was left out.
  */
-function drawableTree(tree) {
+export function drawableTree(tree) {
   const rawNodes = Array.isArray(tree?.nodes) ? tree.nodes : [];
   const rawEdges = Array.isArray(tree?.edges) ? tree.edges : [];
   const rawConnections = Array.isArray(tree?.connections) ? tree.connections : [];
@@ -147,26 +149,32 @@ function notes(drawn, loops) {
 }
 
 /**
- * The tree as an SVG picture, with what it leaves out listed in words below it;
- * `onSelect(node, connections)` is called when a node is chosen.
+ * The tree as an SVG picture fitted to its box, with zoom buttons and what it leaves
+ * out listed in words below it; `onSelect(node, connections)` is called when a node is
+ * chosen (click, Enter or Space).
  */
 export function treePicture(tree, onSelect) {
   const drawn = drawableTree(tree);
   const depth = layers(drawn.nodes, drawn.edges);
-  const rows = [];
-  for (const node of drawn.nodes) (rows[depth.get(node.id)] ??= []).push(node);
+  const generations = [];
+  for (const node of drawn.nodes) (generations[depth.get(node.id)] ??= []).push(node);
+  const rows = generations.filter(Boolean).flatMap((generation) => {
+    const lines = [];
+    for (let i = 0; i < generation.length; i += MAX_PER_LINE) lines.push(generation.slice(i, i + MAX_PER_LINE));
+    return lines;
+  });
   const downward = (from, to) => depth.get(to) === depth.get(from) + 1;
   const loops = drawn.edges.filter(([from, to]) => !downward(from, to)).length;
   const lines = notes(drawn, loops);
   const widest = Math.max(1, ...rows.map((r) => r.length));
   // Room on the right for the bow of dashed links.
   const width = widest * (NODE_W + GAP_X) + GAP_X + (loops ? MAX_BOW : 0);
-  const height = rows.length * (NODE_H + GAP_Y) + GAP_Y;
-  const picture = svg("svg", { class: "tree", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
-    "aria-label": "Process tree" });
+  const height = Math.max(1, rows.length) * (NODE_H + GAP_Y) + GAP_Y;
+  const picture = svg("svg", { class: "tree", viewBox: `0 0 ${width} ${height}`, role: "group",
+    "aria-label": `Process tree, ${count(drawn.nodes.length, "process", "processes")}` });
   const position = new Map();
   rows.forEach((row, level) => row.forEach((node, i) => {
-    const offset = (width - row.length * (NODE_W + GAP_X) + GAP_X) / 2;
+    const offset = (width - (loops ? MAX_BOW : 0) - row.length * (NODE_W + GAP_X) + GAP_X) / 2;
     position.set(node.id, { x: offset + i * (NODE_W + GAP_X), y: GAP_Y / 2 + level * (NODE_H + GAP_Y) });
   }));
   for (const [from, to] of drawn.edges) {
@@ -183,29 +191,44 @@ export function treePicture(tree, onSelect) {
         d: `M ${ax} ${ay} C ${ax + bow} ${ay}, ${bx + bow} ${by}, ${bx} ${by}`, "data-from": from, "data-to": to }));
     }
   }
+  let selected = null;
   for (const node of drawn.nodes) {
     const { x, y } = position.get(node.id);
     const { shown, total } = drawn.connections.get(node.id);
-    const group = svg("g", { class: `node ${node.role}`, tabindex: 0, "data-role": node.role,
-      "data-name": node.name ?? "", "data-pid": node.pid ?? "", transform: `translate(${x},${y})` });
+    const role = node.role === "process" ? "this finding" : node.role;
+    const title = short(`${node.name ?? "?"} (${node.pid ?? "?"})`, 28);
+    const connections = total ? count(total, "connection") : null;
+    // The name read out holds the words shown, in order.
+    const group = svg("g", { class: `node ${node.role}`, tabindex: 0, role: "button", "aria-pressed": "false",
+      "aria-label": [title, short(role, 30), connections].filter(Boolean).join(" "),
+      "data-role": node.role, "data-name": node.name ?? "", "data-pid": node.pid ?? "",
+      "data-x": x + NODE_W / 2, "data-y": y + NODE_H / 2, transform: `translate(${x},${y})` });
     group.append(svg("title", {}, [
       node.image ?? node.name ?? "unknown image", `pid ${node.pid ?? "?"} on ${node.host ?? "?"}`, `user ${node.user ?? "null"}`,
       short(node.command_line ?? "", MAX_TITLE_CHARS), node.time ?? "",
     ].filter(Boolean).join("\n")));
     group.append(svg("rect", { width: NODE_W, height: NODE_H, rx: 6 }));
-    group.append(svg("text", { x: 8, y: 18, class: "name" }, short(`${node.name ?? "?"} (${node.pid ?? "?"})`, 28)));
-    group.append(svg("text", { x: 8, y: 36, class: "detail" }, short(node.role === "process" ? "this finding" : node.role, 30)));
-    if (total) {
-      group.append(svg("text", { x: NODE_W - 8, y: 36, class: "detail", "text-anchor": "end" }, `${total} conn.`));
-    }
-    const choose = () => onSelect(node, shown);
+    group.append(svg("text", { x: 8, y: 18, class: "name" }, title));
+    // The trailing space keeps the words apart in the node's text, as in its name.
+    group.append(svg("text", { x: 8, y: 36, class: "detail" }, `${short(role, 30)} `));
+    if (connections) group.append(svg("text", { x: NODE_W - 8, y: 36, class: "detail", "text-anchor": "end" }, connections));
+    const choose = () => {
+      selected?.setAttribute("aria-pressed", "false");
+      selected = group;
+      group.setAttribute("aria-pressed", "true");
+      onSelect(node, shown);
+    };
     group.addEventListener("click", choose);
-    group.addEventListener("keydown", (event) => { if (event.key === "Enter") choose(); });
+    group.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      choose();
+    });
     picture.append(group);
   }
   const box = document.createElement("div");
   box.className = "tree-picture";
-  box.append(picture);
+  box.append(panZoom(picture, { width, height, label: "Process tree" }).box);
   if (lines.length) {
     const list = document.createElement("ul");
     list.className = "notes";
@@ -213,35 +236,4 @@ export function treePicture(tree, onSelect) {
     box.append(list);
   }
   return box;
-}
-
-/** Process starts and connections of the tree on one time axis. */
-export function timelinePicture(tree) {
-  const drawn = drawableTree(tree);
-  const starts = drawn.nodes.filter((n) => n.time).map((n) => ({ time: Date.parse(n.time), label: `${n.name ?? "?"} starts`, kind: n.role }));
-  const connections = [...drawn.connections.values()].flatMap((c) => c.shown).filter((c) => c.time).map((c) => ({
-    time: Date.parse(c.time), label: `→ ${c.dest_host ?? c.dest_ip ?? "?"}:${c.dest_port ?? "?"}`, kind: "connection",
-  }));
-  const all = [...starts, ...connections].filter((p) => !Number.isNaN(p.time)).sort((a, b) => a.time - b.time);
-  const points = all.slice(0, MAX_TIMELINE_POINTS);
-  const left = all.length - points.length;
-  const width = 760;
-  const height = 40 + points.length * 18 + (left ? NOTE_H : 0);
-  const picture = svg("svg", { class: "timeline", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
-    "aria-label": "Timeline" });
-  if (points.length === 0) return picture;
-  const first = points[0].time;
-  const span = Math.max(1, points[points.length - 1].time - first);
-  const x = (time) => 20 + ((time - first) / span) * (width - 340);
-  picture.append(svg("line", { class: "axis", x1: 20, y1: 20, x2: width - 320, y2: 20 }));
-  points.forEach((point, i) => {
-    const px = x(point.time);
-    const py = 38 + i * 18;
-    picture.append(svg("line", { class: "tick", x1: px, y1: 20, x2: px, y2: py - 4 }));
-    picture.append(svg("circle", { class: `point ${point.kind}`, cx: px, cy: py - 4, r: 4 }));
-    const seconds = ((point.time - first) / 1000).toFixed(1);
-    picture.append(svg("text", { x: px + 8, y: py, class: "detail" }, `+${seconds} s  ${short(point.label, 48)}`));
-  });
-  if (left) picture.append(svg("text", { x: 20, y: height - 6, class: "detail note" }, `… ${count(left, "later event")} not drawn`));
-  return picture;
 }

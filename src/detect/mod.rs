@@ -100,6 +100,72 @@ impl Default for Options {
     }
 }
 
+/// True when a detection may report `event` as one behind a finding, judged on the event
+/// alone (the searches' where-clauses, loosened): a process creation that names msiexec
+/// (as image, parent or original file name), or a connection to port 80 or 443. Ingest
+/// keeps only these events' records; [`RecordFilter`] narrows the connections.
+pub fn may_back_finding(event: &RawEvent) -> bool {
+    match event.event_id {
+        Some(1) => names_msiexec(event),
+        Some(3) => matches!(event.get("DestinationPort"), Some("80" | "443")),
+        _ => false,
+    }
+}
+
+fn names_msiexec(event: &RawEvent) -> bool {
+    ["Image", "ParentImage", "OriginalFileName"].into_iter().any(|name| {
+        event
+            .get(name)
+            .is_some_and(|value| contains_ignore_ascii_case(value, "msiexec"))
+    })
+}
+
+fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Which records of [`may_back_finding`] events an analysis keeps: every msiexec
+/// process creation, and a port 80/443 connection when it names msiexec or no program,
+/// or its pid is one an msiexec process had (the published search joins on the pid
+/// alone, so another program's connection can stand behind its finding). Memory: the
+/// msiexec pids seen.
+#[derive(Default)]
+pub struct RecordFilter {
+    msiexec_pids: std::collections::HashSet<String>,
+}
+
+impl RecordFilter {
+    pub fn keeps(&mut self, event: &RawEvent) -> bool {
+        match event.event_id {
+            Some(1) => {
+                let msiexec = |name| {
+                    event
+                        .get(name)
+                        .is_some_and(|value| contains_ignore_ascii_case(value, "msiexec"))
+                };
+                if (msiexec("Image") || msiexec("OriginalFileName"))
+                    && let Some(pid) = event.get("ProcessId")
+                    && !self.msiexec_pids.contains(pid)
+                {
+                    self.msiexec_pids.insert(pid.to_string());
+                }
+                names_msiexec(event)
+            }
+            Some(3) => {
+                let image = event.get("Image").unwrap_or("");
+                image.is_empty()
+                    || contains_ignore_ascii_case(image, "msiexec")
+                    || event
+                        .get("ProcessId")
+                        .is_some_and(|pid| self.msiexec_pids.contains(pid))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Both detections' state, in both readings, across every file of one analysis.
 #[derive(Default)]
 pub struct Detections {

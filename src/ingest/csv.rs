@@ -120,8 +120,12 @@ impl CsvRows {
                 .and_then(|i| values.get(i))
                 .cloned()
         };
+        // The event as Splunk indexed it is the row's `_raw`: that is its record.
         let parsed = match column("_raw") {
-            Some(raw) => json::splunk::event_from(&raw, column("_time"), column("host")),
+            Some(raw) => json::splunk::event_from(&raw, column("_time"), column("host")).map(|mut event| {
+                event.keep_record(raw.as_bytes());
+                event
+            }),
             None => Err("CSV row without a _raw column".to_string()),
         };
         emit(line, parsed);

@@ -39,6 +39,37 @@ pub struct RawEvent {
     /// What the parser had to repair to keep the event (an invalid escape or a lone
     /// surrogate replaced by U+FFFD), said once per event in the file's notes.
     pub repaired: Option<String>,
+    /// The record as it was in the file, kept only for an event a detection may report
+    /// ([`crate::detect::may_back_finding`]), at most [`MAX_RECORD_TEXT`] bytes of it.
+    pub record: Option<RecordText>,
+}
+
+/// How much of one record's text is kept.
+pub const MAX_RECORD_TEXT: usize = 64 << 10;
+
+/// A record's text as it was in the file (for EVTX, the record rendered as XML).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RecordText {
+    /// The text, cut at [`MAX_RECORD_TEXT`] bytes (on a character boundary) when longer.
+    pub text: String,
+    /// The record's whole length in bytes.
+    pub bytes: usize,
+    /// True when `text` is only the start of the record.
+    pub truncated: bool,
+}
+
+impl RecordText {
+    pub fn new(text: &str) -> Self {
+        let mut end = text.len().min(MAX_RECORD_TEXT);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self {
+            text: text[..end].to_string(),
+            bytes: text.len(),
+            truncated: end < text.len(),
+        }
+    }
 }
 
 impl RawEvent {
@@ -59,6 +90,13 @@ impl RawEvent {
             Some((_, existing)) if existing.is_empty() => *existing = value,
             Some(_) => {}
             None => self.data.push((name.to_string(), value)),
+        }
+    }
+
+    /// Keeps `text` as the event's record when a detection may report the event.
+    pub fn keep_record(&mut self, text: &[u8]) {
+        if crate::detect::may_back_finding(self) {
+            self.record = Some(RecordText::new(&String::from_utf8_lossy(text)));
         }
     }
 

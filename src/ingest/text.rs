@@ -271,7 +271,7 @@ impl TextIngest {
                     self.decoder.finish(pending);
                 }
                 rows.feed(pending, at_eof, &mut |line, parsed| match parsed {
-                    Ok(event) => accept(stats, event, line, on_event),
+                    Ok(event) => accept(stats, event, None, line, on_event),
                     Err(reason) => stats.skip(line, reason),
                 });
                 pending.clear();
@@ -308,7 +308,7 @@ fn parse_xml(stats: &mut IngestStats, text: &str, line: u64, prefilter: bool, on
         xml::parse::parse_event(text)
     };
     match parsed {
-        Ok(event) => accept(stats, event, line, on_event),
+        Ok(event) => accept(stats, event, Some(text.as_bytes()), line, on_event),
         Err(reason) => stats.skip(line, reason),
     }
 }
@@ -321,7 +321,7 @@ fn parse_json(stats: &mut IngestStats, text: &[u8], line: u64, on_event: &mut dy
                 stats.format = parsed.format;
             }
             for event in parsed.events {
-                accept(stats, event, line, on_event);
+                accept(stats, event, Some(text), line, on_event);
             }
         }
         Err(reason) => stats.skip(line, reason),
@@ -360,8 +360,18 @@ fn utf8(text: &[u8]) -> Result<&str, std::str::Utf8Error> {
     simdutf8::basic::from_utf8(text).or_else(|_| std::str::from_utf8(text))
 }
 
-/// Counts a parsed event and hands on network flows and the Sysmon events the detections read.
-pub(super) fn accept(stats: &mut IngestStats, mut event: RawEvent, line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
+/// Counts a parsed event and hands on network flows and the Sysmon events the detections
+/// read, with its `record` text when a detection may report it.
+pub(super) fn accept(
+    stats: &mut IngestStats,
+    mut event: RawEvent,
+    record: Option<&[u8]>,
+    line: u64,
+    on_event: &mut dyn FnMut(RawEvent, u64),
+) {
+    if let Some(record) = record {
+        event.keep_record(record);
+    }
     if let Some(what) = event.repaired.take() {
         stats.note_repair(line, what);
     }

@@ -10,13 +10,14 @@ use crate::annotate::process_tree::{ProcessTree, TreeIndex};
 use crate::annotate::{self, Annotations, Risk};
 use crate::detect::{DetectionMeta, Match, Mode, meta};
 use crate::ingest::IngestStats;
+use crate::ingest::raw_event::RecordText;
 use crate::normalize::Origin;
 use crate::normalize::arena::Arena;
 use crate::normalize::lookup::Lookup;
 use coverage::CoverageReport;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -97,7 +98,7 @@ pub struct Provenance {
     pub raw_value: Option<String>,
 }
 
-/// A contributing event: its file, position and raw fields.
+/// A contributing event: its file, position, raw fields and record as it was in the file.
 #[derive(Clone, Debug, Serialize)]
 pub struct EventRef {
     pub file: String,
@@ -106,6 +107,36 @@ pub struct EventRef {
     #[serde(rename = "_time")]
     pub time: Option<String>,
     pub fields: Map<String, Value>,
+    /// The record's text (null when the analysis's budget for record text was spent).
+    pub raw: Option<RecordText>,
+}
+
+/// The record text of the events a detection may report, by where they are, within a
+/// total budget: an event past it keeps none.
+#[derive(Default)]
+pub struct Records {
+    by_origin: HashMap<Origin, RecordText>,
+    bytes: usize,
+}
+
+impl Records {
+    /// Keeps `record` for the event at `origin` unless it would pass `budget` bytes in all.
+    pub fn keep(&mut self, origin: Origin, record: RecordText, budget: usize) {
+        if self.by_origin.contains_key(&origin) || self.bytes + record.text.len() > budget {
+            return;
+        }
+        self.bytes += record.text.len();
+        self.by_origin.insert(origin, record);
+    }
+
+    /// Bytes of record text kept.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn get(&self, origin: Origin) -> Option<RecordText> {
+        self.by_origin.get(&origin).cloned()
+    }
 }
 
 /// Risk summed per risk object across findings, as ES risk-based alerting does.
@@ -167,6 +198,7 @@ pub fn build(
     matches: Vec<Match>,
     arena: &Arena,
     lookup: &Lookup,
+    records: &Records,
 ) -> Report {
     summary.files = files.len();
     for file in &files {
@@ -180,7 +212,10 @@ pub fn build(
         Vec::new()
     } else {
         let index = TreeIndex::new(arena, lookup);
-        matches.into_iter().map(|m| finding(m, &files, &index)).collect()
+        matches
+            .into_iter()
+            .map(|m| finding(m, &files, &index, records))
+            .collect()
     };
     let risk_totals = risk_totals(&findings);
     Report {
@@ -196,7 +231,7 @@ pub fn build(
     }
 }
 
-fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>) -> Finding {
+fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>, records: &Records) -> Finding {
     let meta = found.detection;
     let explanation = explain(&found);
     let location = |origin: Origin| {
@@ -232,6 +267,7 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>) -> Finding
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect(),
+            raw: records.get(evidence.origin),
         })
         .collect();
     Finding {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use sysmon_lens::detect::Mode;
 
-fn datasets_dir() -> Option<PathBuf> {
+pub(crate) fn datasets_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("SYSMON_LENS_DATASETS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
@@ -608,7 +608,7 @@ fn every_dataset_read_a_file_to_a_thread_gives_the_one_thread_report() {
 }
 
 /// Every file of every dataset, in path order.
-fn every_dataset_file(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn every_dataset_file(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(dir).expect("datasets dir") {
         let path = entry.expect("entry").path();

@@ -13,5 +13,7 @@ mod datasets;
 mod detect;
 /// Generated logs of every shape: planted scenarios found exactly.
 mod generated;
+/// Each event behind a finding carries its record as it was in the file.
+mod records;
 /// Any chunking, with the prefilter on or off, gives the same report.
 mod streaming;

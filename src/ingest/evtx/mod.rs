@@ -135,7 +135,7 @@ impl Evtx {
         match plan {
             // Every record is read from its binary XML. The plan takes only records the crate
             // reads without error, within a budget it cannot spend, so it need not walk them.
-            Some(plan) if plan.iter().all(|planned| !matches!(planned.decision, Decision::Render)) => {
+            Some(plan) if plan.iter().all(|planned| !needs_rendering(&planned.decision)) => {
                 for planned in plan.drain(..) {
                     take(planned.decision, member, planned.record_id, sink);
                 }
@@ -190,6 +190,15 @@ enum Read {
     Rendered(SerializedEvtxRecord<String>),
 }
 
+/// True when a record is to be rendered: the plan says so, or a detection may report its event.
+fn needs_rendering(decision: &Decision) -> bool {
+    match decision {
+        Decision::Render => true,
+        Decision::Event(event) => crate::detect::may_back_finding(event),
+        _ => false,
+    }
+}
+
 /// Does what `decision` says with the record at `line`; false when it is to be rendered.
 fn take(decision: Decision, member: usize, line: u64, sink: &mut Sink<'_>) -> bool {
     let stats = &mut sink.members[member].stats;
@@ -197,7 +206,9 @@ fn take(decision: Decision, member: usize, line: u64, sink: &mut Sink<'_>) -> bo
         Decision::Render => return false,
         Decision::Count(event_id) => stats.count_sysmon(event_id),
         Decision::Other => stats.other_events += 1,
-        Decision::Event(event) => accept(stats, *event, line, &mut |event, line| {
+        // An event a detection may report is rendered, to keep its record as XML.
+        Decision::Event(event) if crate::detect::may_back_finding(&event) => return false,
+        Decision::Event(event) => accept(stats, *event, None, line, &mut |event, line| {
             (sink.on_event)(event, member, line)
         }),
     }
@@ -213,7 +224,7 @@ fn read_xml(xml: &str, member: usize, line: u64, sink: &mut Sink<'_>) {
         return stats.count_sysmon(event_id);
     }
     match xml::parse::parse_event(xml) {
-        Ok(event) => accept(stats, event, line, &mut |event, line| {
+        Ok(event) => accept(stats, event, Some(xml.as_bytes()), line, &mut |event, line| {
             (sink.on_event)(event, member, line)
         }),
         Err(reason) => stats.skip(line, reason),
