@@ -276,9 +276,9 @@ test("with the keyboard alone: open a finding, move through its tree, copy an ev
     }
     assert.fail(`${key} × ${limit} never reached the element`);
   };
-  await press("Tab", (f) => f.tag === "summary" && f.parent.startsWith("finding "));
+  await press("Tab", (f) => f.tag === "button" && f.className.includes("open-finding"));
   await page.keyboard.press("Enter");
-  const finding = page.locator(".finding[open]").first();
+  const finding = page.locator("#finding-detail .finding[open]").first();
   await finding.locator("svg.tree g.node").first().waitFor();
 
   await press("Tab", (f) => f.className.includes("pan-zoom-view"));
@@ -303,9 +303,10 @@ test("with the keyboard alone: open a finding, move through its tree, copy an ev
 test("axe-core finds no violation with a finding's detail open at 1440, 1024 and 700 px", { timeout: 120_000 }, async () => {
   for (const width of [1440, 1024, 700]) {
     const { context, page, problems } = await openPage(width, { bypassCSP: true });
-    await showDetail(page, httpFinding());
-    await page.locator("#detail-preview .node-detail").evaluate(() => {});
-    await page.locator('#detail-preview svg.tree g.node[data-role="process"]').click();
+    // Opened from the findings table, where an analyst opens it.
+    await page.locator(`tr.finding-row[data-detection-id="${D2}"] button.open-finding`).first().click();
+    const detail = page.locator("#finding-detail .finding[open]").first();
+    await detail.locator('svg.tree g.node[data-role="process"]').first().click();
     await page.evaluate(AXE);
     const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
     assert.deepEqual(violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 5).map((n) => n.target.join(" ")).join(" | ")}`), [], `at ${width} px`);

@@ -102,6 +102,10 @@ async function axeViolations(page) {
   return violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
+/** How many findings of a detection the table lists: a row stands for one reading's finding or for both. */
+const findingsOf = (page, detectionId) => page.locator(`tr.finding-row[data-detection-id="${detectionId}"]`)
+  .evaluateAll((rows) => rows.reduce((sum, row) => sum + row.dataset.modes.split(" ").filter(Boolean).length, 0));
+
 test("the single file from disk: demo, a case and a real log, every view and export, no request but to itself and its Blob URLs", { timeout: 180_000 }, async () => {
   const size = statSync(single).size;
   const wasm = readFileSync(path.join(www, "pkg", "sysmon_lens_bg.wasm"));
@@ -116,15 +120,15 @@ test("the single file from disk: demo, a case and a real log, every view and exp
   // The demo, every view: findings, a finding opened, the settings.
   await page.click("#demo");
   await page.waitForSelector("body[data-state=done]");
-  assert.equal(await page.locator(`section[data-detection-id="${D1}"] .finding`).count(), 6);
-  assert.equal(await page.locator(`section[data-detection-id="${D2}"] .finding`).count(), 4);
+  assert.equal(await findingsOf(page, D1), 6);
+  assert.equal(await findingsOf(page, D2), 4);
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     await page.screenshot({ path: path.join(artifacts, `offline-single-demo-${width}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1440, height: 900 });
-  const finding = page.locator(".finding").first();
-  await finding.locator("summary").first().click();
+  await page.locator("button.open-finding").first().click();
+  const finding = page.locator("#finding-detail .finding").first();
   assert.ok(await finding.locator("table.row").first().isVisible(), "the finding opens");
   await page.click("#settings summary");
   assert.ok(await page.locator("#programs").isVisible(), "the settings open");
@@ -138,7 +142,8 @@ test("the single file from disk: demo, a case and a real log, every view and exp
   };
   const hit = caseInputs("d2_hit");
   await analyze(hit);
-  assert.equal(await page.locator(`section[data-detection-id="${D2}"] .finding[data-mode=as_published] .message`).textContent(),
+  await page.locator(`tr.finding-row[data-detection-id="${D2}"][data-modes~=as_published] button.open-finding`).click();
+  assert.equal(await page.locator("#finding-detail .finding[data-mode=as_published] .message").textContent(),
     "An instance of msiexec.exe was identified on endpoint evil.example contacting a remote destination 93.184.216.34");
   const exports = {};
   for (const id of ["#export-json", "#export-csv", "#export-html", "#export-navigator"]) exports[id] = await saved(page, id);
@@ -290,7 +295,7 @@ test("served from a sub-path, the page works after its server is gone; a new bui
   assert.equal(await page.evaluate(() => fetch("sw.js").then(() => "reached", () => "unreachable")), "unreachable", "the server is gone");
   const hit = caseInputs("d2_hit");
   await drop(page, hit.map((file) => ({ name: path.basename(file), bytes: readFileSync(file) })));
-  assert.equal(await page.locator(`section[data-detection-id="${D2}"] .finding[data-mode=as_published]`).count(), 1);
+  assert.equal(await page.locator(`tr.finding-row[data-detection-id="${D2}"][data-modes~=as_published]`).count(), 1);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
   assert.deepEqual(JSON.parse(readFileSync(await download.path(), "utf8")), cliReport(hit), "offline, the report is the CLI's");
   assert.deepEqual(Object.keys(await cachesOf(page)), [cacheName], "user files are not cached");
