@@ -286,6 +286,11 @@ test("the demo's HTML report: every finding with its tree and timeline, the demo
   assert.equal(await opened.locator("section.finding .picture svg.tree").count(), 10);
   assert.equal(await opened.locator("section.finding .picture svg.timeline").count(), 10);
   assert.equal(await opened.locator("[tabindex]").count(), 0, "the pictures are static");
+  await opened.locator("section.finding").first().screenshot({ path: path.join(artifacts, "exports-demo-finding-1440.png") });
+  await opened.setViewportSize({ width: 700, height: 900 });
+  const pictures = await opened.locator(".picture svg").evaluateAll((svgs) => svgs.map((svg) => svg.getBoundingClientRect().right));
+  assert.ok(Math.max(...pictures) <= 700, "no picture is wider than the page at 700 px");
+  await opened.locator("section.finding").first().screenshot({ path: path.join(artifacts, "exports-demo-finding-700.png") });
   settled();
   await disk.close();
 });
