@@ -8,7 +8,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { artifacts, caseInputs, cli, datasetsDir } from "./support.mjs";
@@ -305,4 +306,29 @@ test("SHA-256 as the worker computes it, chunk by chunk, equals sha256sum", () =
   assert.equal(hash.hex(), expected);
   assert.equal(new Sha256().update(new TextEncoder().encode("abc")).hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "the FIPS 180-4 example");
   assert.equal(new Sha256().hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+});
+
+test("a report held by the worker (over 1,000 findings): the HTML report has every finding, each with its pictures", { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sysmon-lens-exports-"));
+  const { context, page, problems, offOrigin } = await openPage();
+  try {
+    // The demo's events on 110 pairs of hosts: 10 findings each.
+    const sample = execFileSync(cli, ["demo"], { encoding: "utf8" });
+    const copies = Array.from({ length: 110 }, (_, n) => sample.replace(/<Computer>([^<]*)<\/Computer>/g, `<Computer>$1-${n}</Computer>`));
+    const file = path.join(dir, "many-hosts.xml");
+    writeFileSync(file, copies.join(""));
+    await page.setInputFiles("#file", file);
+    await page.waitForSelector("body[data-state=done]", { timeout: 180_000 });
+    assert.match(await page.locator("#headline").textContent(), /^1,100 findings/);
+    const html = await exported(page, "#export-html");
+    assert.equal(html.match(/<section class="finding /g).length, 1100);
+    assert.equal(html.match(/<svg class="tree"/g).length, 1100);
+    assert.equal(html.match(/<svg class="timeline"/g).length, 1100);
+    assert.ok(html.includes(`<td class="sha256">${execFileSync("sha256sum", [file], { encoding: "utf8" }).split(" ")[0]}</td>`));
+    assert.ok(html.endsWith("</body></html>\n"));
+    assert.deepEqual([problems, offOrigin], [[], []]);
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true });
+  }
 });
