@@ -158,6 +158,10 @@ test("demo: the Navigator layer scores one reading, published by default, harden
   const { context, page, problems, offOrigin } = await openPage();
   await demo(page);
   const { published } = await layerScoresOneReading(page);
+  for (const width of [1440, 1024, 700]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.locator("#results .toolbar").screenshot({ path: path.join(artifacts, `exports-toolbar-${width}.png`) });
+  }
   assert.deepEqual(layerScores(published), { "T1218.007": 4 }, "not 10: the 4 published and the 6 hardened findings are the same activity");
   // A suppressed finding is not scored.
   await page.click("#settings summary");
