@@ -265,6 +265,7 @@ test("the HTML report of a dropped data set shows what the page shows, with each
     }
     assert.deepEqual(shown.map((s) => s.process), listed.map((f) => f.process_tree.nodes.find((n) => n.role === "process")?.pid));
     assert.equal(shown.filter((s) => s.status === "malicious").length > 0, true, "the status set on the page");
+    assert.deepEqual(await violations(opened), [], `axe violations in the HTML report at ${width} px`);
     await opened.screenshot({ path: path.join(artifacts, `exports-html-report-${width}.png`), fullPage: false });
     await opened.locator("section.finding").first().screenshot({ path: path.join(artifacts, `exports-html-finding-${width}.png`) });
     const { scrollWidth, clientWidth } = await opened.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
@@ -329,7 +330,7 @@ test("a report held by the worker (over 1,000 findings): the HTML report has eve
     assert.equal(html.match(/<svg class="tree"/g).length, 1100);
     assert.equal(html.match(/<svg class="timeline"/g).length, 1100);
     assert.ok(html.includes(`<td class="sha256">${execFileSync("sha256sum", [file], { encoding: "utf8" }).split(" ")[0]}</td>`));
-    assert.ok(html.endsWith("</body></html>\n"));
+    assert.ok(html.endsWith("</main></body></html>\n"));
     assert.deepEqual([problems, offOrigin], [[], []]);
   } finally {
     await context.close();

@@ -40,7 +40,7 @@ const DOCUMENT_START = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sysmon Lens report</title>
 <style>${REPORT_STYLE}</style>
-</head><body>
+</head><body><main>
 `;
 const READING_TITLES = { as_published: "as published", hardened: "hardened" };
 /** Characters of serialized HTML gathered before they are folded into the Blob. */
@@ -83,7 +83,7 @@ export async function htmlReport(data, nextFindings, view, generated = new Date(
     start = end;
   }
   add(reportEnd(data));
-  return new Blob([blob, ...parts, "</body></html>\n"], { type: "text/html" });
+  return new Blob([blob, ...parts, "</main></body></html>\n"], { type: "text/html" });
 }
 
 /** The report's head: when it was made, of which files (size, SHA-256), the summary, the suppression applied. */
