@@ -258,10 +258,14 @@ test("case state: a status and a note per finding, kept across reloads and re-an
   ]);
   const html = await exported(page, "#export-html");
   assert.match(html, /Status: <strong>malicious<\/strong>/);
-  assert.match(html, /Status: <strong>benign<\/strong> — note: =admin&#39;s inventory script, ticket 4711/);
-  const layer = JSON.parse(await exported(page, "#export-navigator"));
-  assert.match(layer.techniques[0].comment, /status: .*2 benign/);
-  assert.match(layer.techniques[0].comment, /1 malicious/);
+  assert.match(html, /Status: <strong>benign<\/strong> — note: =admin's inventory script, ticket 4711/);
+  const layer = JSON.parse(await exported(page, "#export-navigator")); // as published: whoami.exe is found by the hardened reading only
+  assert.match(layer.techniques[0].comment, /status: .*1 benign/);
+  assert.doesNotMatch(layer.techniques[0].comment, /malicious/);
+  await page.selectOption("#navigator-reading", "hardened");
+  const hardenedLayer = JSON.parse(await exported(page, "#export-navigator"));
+  assert.match(hardenedLayer.techniques[0].comment, /status: .*1 benign/);
+  assert.match(hardenedLayer.techniques[0].comment, /1 malicious/);
 
   await page.click("#clear-cases");
   await page.waitForFunction(() => [...document.querySelectorAll("select.status-select")].every((s) => s.value === "new"));

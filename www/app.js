@@ -6,7 +6,7 @@
 import { el, count, reason } from "./dom.js";
 import { renderReport, modelSource } from "./render.js";
 import * as settings from "./settings.js";
-import { download } from "./exports.js";
+import { download, htmlReport } from "./exports.js";
 import * as caseState from "./case-state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -424,7 +424,10 @@ async function exportReport(button, name, format) {
   button.disabled = true;
   status.textContent = `Preparing ${name}…`;
   try {
-    download(name, await ask({ action: "export", format, query: { rules: settings.rules(), showSuppressed, cases: caseState.cases() } }));
+    const query = { rules: settings.rules(), showSuppressed, cases: caseState.cases(), reading: $("navigator-reading").value };
+    const answer = await ask({ action: "export", format, query });
+    // The HTML report is written here, from what the worker holds: its pictures need a DOM.
+    download(name, format === "html" ? await htmlReport(answer, (start) => ask({ action: "findings", start }), query) : answer);
     status.textContent = "";
   } catch (err) {
     status.textContent = `${name} could not be made: ${reason(err)}`;

@@ -20,8 +20,8 @@ const READING_TEXT = { both: "both", published: "published only", hardened: "har
 const MODE_TITLES = { as_published: "As published", hardened: "Hardened" };
 const FILTER_DELAY_MS = 150;
 
-/** What the user chose; survives every redraw, re-analysis and settings change. */
-export const choice = { needle: "", facets: {}, sort: null, page: 0 };
+/** What the user chose; survives every redraw, re-analysis and settings change. `open`: a finding to open. */
+export const choice = { needle: "", facets: {}, sort: null, page: 0, open: null };
 
 let frame = null;
 /** Called when the choice changes or a status is set: redraws the findings. */
@@ -99,6 +99,12 @@ export function drawTable(data, { showSuppressed, setCase }) {
     choice.page = page;
     redraw();
   }, "Pages of findings", f.pager);
+  if (data.opened && choice.open !== null) {
+    choice.open = null;
+    const opener = document.querySelector(`[data-focus-key="${CSS.escape(`open ${data.opened.key}`)}"]`);
+    showDetail(data.opened, setCase, opener);
+    f.detail.scrollIntoView({ block: "start" });
+  }
   const openItem = data.rows.items.find((item) => item.key === openKey);
   const detailStatus = f.detail.querySelector("select.status-select");
   if (openItem && detailStatus) detailStatus.value = openItem.status;
@@ -166,7 +172,7 @@ function showDetail(item, setCase, opener) {
   openKey = item.key;
   for (const button of f.body.querySelectorAll("button.open-finding")) button.setAttribute("aria-expanded", String(button === opener));
   for (const tr of f.body.querySelectorAll("tr.open")) tr.classList.remove("open");
-  opener.closest("tr")?.classList.add("open");
+  opener?.closest("tr")?.classList.add("open");
   const { facts } = item;
   const close = el("button", { type: "button", class: "close-detail", text: "Close" });
   close.addEventListener("click", () => {
@@ -195,6 +201,12 @@ function showDetail(item, setCase, opener) {
     ...panels.flatMap((panel, i) => [readingTitles[i], panel]));
   f.detail.hidden = false;
   heading.focus();
+}
+
+/** Opens the finding of report index `index` in the panel below the table, wherever its row is listed. */
+export function openFinding(index) {
+  choice.open = index;
+  redraw();
 }
 
 /** Closes the open finding (a new report is shown). */

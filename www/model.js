@@ -185,7 +185,8 @@ export class ReportModel {
    * descending}, cases: {[identity]: {status, note}}, page, pages: {risk} }`. Answers the
    * counts, each facet's values with how many rows each would list, a page of rows
    * (`{ key, reading, facts, status, note, rule, members: [{ index, identity, finding, rule }] }`)
-   * and a page of risk totals.
+   * a page of risk totals and, when `query.open` is a finding's index, the row holding it
+   * as `opened` (whatever the filter and page).
    */
   view(query) {
     const ruleOf = this.ruleOf(query);
@@ -222,6 +223,11 @@ export class ReportModel {
     const direction = sort.descending ? -1 : 1;
     listed.sort((a, b) => direction * compare(a, b) || SORTS.time(a, b) || a.row.members[0] - b.row.members[0]);
     const { items, ...page } = pageOf(listed, query.page, PAGE_SIZE.findings);
+    const itemOf = ({ row, state, rule }) => ({
+      key: row.key, reading: row.reading, facts: row.facts, status: state.status, note: state.note, rule,
+      members: row.members.map((index, i) => ({ index, identity: row.identities[i], finding: this.report.findings[index], rule: ruleOf[index] })),
+    });
+    const openRow = Number.isInteger(query.open) ? rows.find((row) => row.members.includes(query.open)) : null;
     const names = Object.fromEntries(this.report.detections.map((d) => [d.id, d.name]));
     const facets = Object.fromEntries(FACETS.map((facet) => {
       const values = [...tallies[facet]].map(([value, n]) => ({ value, count: n, label: facet === "detection" ? names[value] ?? value : value || "(none)", chosen: chosen[facet].has(value) }));
@@ -232,15 +238,13 @@ export class ReportModel {
     return {
       findings: this.report.findings.length, active: this.report.findings.length - suppressed, suppressed,
       rowCount: rows.length, suppressedRows, listed: listed.length, sort, facets,
-      rows: { ...page, items: items.map(({ row, state, rule }) => ({
-        key: row.key, reading: row.reading, facts: row.facts, status: state.status, note: state.note, rule,
-        members: row.members.map((index, i) => ({ index, identity: row.identities[i], finding: this.report.findings[index], rule: ruleOf[index] })),
-      })) },
+      rows: { ...page, items: items.map(itemOf) },
+      opened: openRow ? itemOf({ row: openRow, state: caseOf(cases, openRow), rule: ruleOf[openRow.members[0]] }) : null,
       risk: pageOf(this.riskTotals(ruleOf), query.pages?.risk, PAGE_SIZE.risk),
     };
   }
 
-  /** Risk totals without the suppressed findings, highest first: `{ object, type, score, contributing, names }`. */
+  /** Risk totals without the suppressed findings, highest first: `{ object, type, score, contributing, names, indexes }` (the findings named). */
   riskTotals(ruleOf) {
     if (this.riskRows?.ruleOf === ruleOf) return this.riskRows.rows;
     const { findings, risk_totals: totals } = this.report;
@@ -250,14 +254,19 @@ export class ReportModel {
         let score = 0;
         let contributing = 0;
         const names = [];
+        const indexes = [];
         for (const i of total.contributing) {
           if (ruleOf[i]) continue;
           const finding = findings[i];
           score += finding.risk.risk_objects.find((o) => o.value === total.object && o.type === total.type).score;
           contributing += 1;
-          if (names.length < NAMES_SHOWN) names.push(`${finding.detection} (${finding.risk.score})`);
+          if (names.length < NAMES_SHOWN) {
+            const row = isRecord(finding.row) ? finding.row : {};
+            names.push(`${finding.detection} (${finding.risk.score}): ${display(row.process_name)}, pid ${display(row.process_id)}, ${display(row._time ?? row.firstTime)}`);
+            indexes.push(i);
+          }
         }
-        if (contributing > 0) rows.push({ object: total.object, type: total.type, score, contributing, names });
+        if (contributing > 0) rows.push({ object: total.object, type: total.type, score, contributing, names, indexes });
       } catch (err) {
         rows.push({ object: total?.object, type: total?.type, error: String(err?.message ?? err) });
       }

@@ -7,7 +7,7 @@
 import { el, fieldTable, count, guarded, pagerBar, pagedList, pagerFocus, restorePagerFocus } from "./dom.js";
 import { ReportModel } from "./model.js";
 import { copyButton } from "./detail.js";
-import { choice, tableFrame, drawTable, closeDetail } from "./findings-table.js";
+import { choice, tableFrame, drawTable, closeDetail, openFinding } from "./findings-table.js";
 
 const modelSources = new WeakMap();
 
@@ -120,7 +120,7 @@ async function drawFindings(state) {
   const draw = ++state.draws;
   const { view, pages, source } = state;
   const { needle, facets, sort, page } = choice;
-  const query = { rules: view.rules, showSuppressed: Boolean(view.showSuppressed), needle, facets, sort, page, cases: view.cases ?? {}, pages };
+  const query = { rules: view.rules, showSuppressed: Boolean(view.showSuppressed), needle, facets, sort, page, cases: view.cases ?? {}, pages, open: choice.open };
   if (view.suppressedBy) query.suppressedBy = view.suppressedBy;
   const data = await source.view(query);
   if (shown !== state || state.draws !== draw) return false;
@@ -177,23 +177,32 @@ function renderAbout(detection) {
     el("pre", { class: "spl", text: detection.search }));
 }
 
-// Risk: the published findings' risk, totalled per risk object, without those suppressed.
+// Risk: the published findings' risk, totalled per risk object, without those suppressed;
+// each contributing finding a link that opens it in the findings table's detail panel.
 
 function renderRisk(risk, threshold, turn) {
   return el("div", {},
-    el("p", { class: "none", text: `Risk from findings as published, totalled per risk object as Splunk ES does; objects at or above the threshold (${threshold}) would raise a risk incident.` }),
+    el("p", { class: "none", text: `Risk from findings as published, totalled per risk object as Splunk ES does; objects at or above the threshold (${threshold}) would raise a risk incident. Each contributing finding opens in the table above.` }),
     risk.total
       ? el("div", {}, pagerBar(risk, turn, "Pages of risk objects"), el("table", { class: "risk-totals" },
-          el("thead", {}, el("tr", {}, ["Risk object", "Type", "Total score", "Contributing findings"].map((h) => el("th", { text: h })))),
+          el("thead", {}, el("tr", {}, ["Risk object", "Type", "Total score", "Contributing findings"].map((h) => el("th", { scope: "col", text: h })))),
           el("tbody", {}, risk.items.map((row) => guarded("This risk object", () => riskRow(row, threshold), "tr")))))
       : el("p", { class: "none", text: "No risk: no findings." }));
 }
 
-function riskRow({ object, type, score, contributing, names: shownNames, error }, threshold) {
+function riskRow({ object, type, score, contributing, names: shownNames, indexes = [], error }, threshold) {
   if (error) throw new Error(error);
   const more = contributing - shownNames.length;
+  const links = shownNames.map((name, i) => {
+    const link = el("a", { href: "#finding-detail", class: "risk-finding", "data-index": indexes[i], text: name });
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      openFinding(indexes[i]);
+    });
+    return el("li", {}, link);
+  });
   return el("tr", { class: score >= threshold ? "over-threshold" : null },
     el("td", { text: object }), el("td", { text: type }),
     el("td", {}, String(score), score >= threshold ? el("span", { class: "badge sev-high", text: `≥ ${threshold}` }) : null),
-    el("td", { text: shownNames.join("; ") + (more > 0 ? `; and ${count(more)} more` : "") }));
+    el("td", {}, el("ul", { class: "risk-findings" }, links), more > 0 ? el("span", { text: `and ${count(more)} more` }) : null));
 }

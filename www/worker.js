@@ -3,7 +3,8 @@
 // in wasm memory, read in parts of about PART_BYTES of JSON (a large report is more than
 // one JS string can hold), and in brief as a ReportModel (model.js). A small report goes
 // to the page whole; of a large one the page asks for what it shows, a page at a time.
-// Exports of the whole report are built here, as Blobs.
+// Exports of the whole report are built here, as Blobs, but for the HTML report, which the page
+// writes (its pictures need a DOM) from what this worker gives it.
 // A large UTF-8 XML or JSON Lines log is read by two workers: this one reads it up to a
 // cut near the middle (where a line starts a record), a second instance of this script
 // (named "part", given the compiled module) reads the rest into a residue (the records
@@ -13,6 +14,7 @@
 //               | {action: "demo"} | {action: "script", script: Blob} (the single file: this script)
 //               | {action: "view", id, request, query} | {action: "files", id, request, list, page}
 //               | {action: "export", id, request, format: "json" | "csv" | "html" | "navigator", query}
+//               | {action: "findings", id, request, start}: the next part of the full findings, for the HTML report
 //               | {action: "release"} (the report is no longer shown)
 // Messages out: {action: "ready", defaults} | {action: "progress", id, file, bytes, events}
 //               | {action: "report", id, whole, head, stopped, memory: wasm memory bytes}: whole,
@@ -20,7 +22,8 @@
 //                 ({action: "part", id, list: "files" | "findings" | "risk_totals", data: JSON array text});
 //                 else head is ReportModel.head(), and the page asks for views and pages of files
 //               | {action: "report-end", id} | {action: "demo", data: XML text}
-//               | {action: "view" | "files" | "export", id, request, data}: the answer (export: a Blob)
+//               | {action: "view" | "files" | "export" | "findings", id, request, data}: the answer (export: a Blob,
+//                 or for "html" what the page needs to write the report; findings: [JSON array text, next start])
 //               | {action: "error", id, request, data, fatal}: fatal when the wasm instance is lost
 //               | {action: "split", id, file, cut, absorbed}: a file was read by two workers (absorbed: the
 //                 second's part was taken, else this worker read it again itself)
@@ -29,8 +32,9 @@ import init, { Analyzer, PartReader, defaultOptions, demoSample } from "./pkg/sy
 import { readFile } from "./read-file.js";
 import { ReportModel } from "./model.js";
 import { compileCore } from "./wasm-core.js";
-import { htmlReportStart, htmlFinding, htmlReportEnd, navigatorLayer, withCaseColumns } from "./exports.js";
+import { navigatorLayer, withCaseColumns } from "./exports.js";
 import { stateOf } from "./case-state.js";
+import { Sha256 } from "./sha256.js";
 
 const PROGRESS_MS = 100;
 const PART_BYTES = 1 << 20;
@@ -85,6 +89,7 @@ onmessage = async ({ data: msg }) => {
       view: () => view(heldFor(msg.id), msg.query),
       files: () => heldFor(msg.id).model.files(msg.list, msg.page),
       export: () => exportBlob(heldFor(msg.id), msg),
+      findings: () => heldFor(msg.id).report.items("findings", msg.start, PART_BYTES),
     }[msg.action];
     if (answer) postMessage({ action: msg.action, id: msg.id, request: msg.request, data: answer() });
   } catch (err) {
@@ -109,9 +114,10 @@ async function analyze({ id, files, options, workers = 2 }) {
   const analyzer = new Analyzer(options || undefined);
   let trapped = false;
   try {
-    const stopped = await read(id, analyzer, files, workers);
+    const inputs = [];
+    const stopped = await read(id, analyzer, files, workers, inputs);
     const report = analyzer.finish();
-    held = { id, report, model: modelOf(report) };
+    held = { id, report, model: modelOf(report), inputs };
     const whole = held.model.report.findings.length <= WHOLE_MAX && held.model.report.files.length <= WHOLE_MAX;
     const memory = exports.memory.buffer.byteLength;
     postMessage({ action: "report", id, whole, head: whole ? report.head() : held.model.head(), stopped, memory });
@@ -129,11 +135,16 @@ async function analyze({ id, files, options, workers = 2 }) {
   }
 }
 
-/** Feeds `files` to `analyzer`; what stopped it early (its memory limit), or null. */
-async function read(id, analyzer, files, workers) {
+/**
+ * Feeds `files` to `analyzer`; what stopped it early (its memory limit), or null. Adds to
+ * `inputs` each file read: `{ name, size, sha256 }`, the hash made from the bytes as they
+ * are read (null when this worker did not read them all, in order).
+ */
+async function read(id, analyzer, files, workers, inputs) {
   let reported = 0;
   for (const [index, file] of files.entries()) {
     analyzer.beginFile(file.name);
+    const hash = inOrderHash();
     position = { file: file.name, bytes: 0, size: file.size, events: analyzer.eventsRead() };
     /** Bytes the other worker has read, counted in the progress shown. */
     let elsewhere = 0;
@@ -147,6 +158,7 @@ async function read(id, analyzer, files, workers) {
     };
     /** Reads `file` from `start` to `end` with `feed`, progress counting from `start`. */
     const readRange = (start, end, feed) => readFile(start === 0 && end === file.size ? file : file.slice(start, end), (chunk, bytes) => {
+      hash.take(start + bytes - chunk.length, chunk);
       if (!feed(chunk)) throw STOP;
       progress(start + bytes);
     });
@@ -154,6 +166,7 @@ async function read(id, analyzer, files, workers) {
     try {
       if (workers > 1 && file.size >= SPLIT_MIN_BYTES) {
         const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
+        hash.take(0, head);
         if (!analyzer.feedCounting(head)) throw STOP;
         progress(head.length);
         const cut = analyzer.splittable() ? await cutNearMiddle(file) : null;
@@ -181,6 +194,7 @@ async function read(id, analyzer, files, workers) {
       if (err !== STOP) throw err;
       part?.stop(); // the memory limit stops the second worker too
       analyzer.endFile();
+      inputs.push({ name: file.name, size: file.size, sha256: null });
       return {
         limit: analyzer.memoryLimitBytes, memory: exports.memory.buffer.byteLength, events: analyzer.eventsRead(),
         file: index, bytes: position.bytes, unread: files.slice(index + 1).map((f) => f.name),
@@ -189,9 +203,23 @@ async function read(id, analyzer, files, workers) {
       part?.stop();
     }
     analyzer.endFile();
+    inputs.push({ name: file.name, size: file.size, sha256: hash.hex(file.size) });
     postMessage({ action: "progress", id, file: index, bytes: file.size, events: analyzer.eventsRead() });
   }
   return null;
+}
+
+/** A SHA-256 of the chunks given from offset 0 on, each where the last ended; a gap leaves it unknown. */
+function inOrderHash() {
+  let sha = new Sha256();
+  return {
+    take(offset, chunk) {
+      if (sha && offset === sha.bytes) sha.update(chunk);
+      else sha = null;
+    },
+    /** The hex digest, or null if the bytes taken were not the file's `size` bytes in order. */
+    hex: (size) => (sha && sha.bytes === size ? sha.hex() : null),
+  };
 }
 
 /** Just after the first newline past the middle of `file` that starts a record line, or null. */
@@ -312,16 +340,16 @@ function modelOf(report) {
   return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") });
 }
 
-/** The model's view, with the full findings of the rows shown. */
+/** The model's view, with the full findings of the rows shown and of the row opened. */
 function view({ report, model }, query) {
   const data = model.view(query);
-  const members = data.rows.items.flatMap((item) => item.members);
+  const members = [...data.rows.items, ...(data.opened ? [data.opened] : [])].flatMap((item) => item.members);
   const full = JSON.parse(report.findingsAt(Uint32Array.from(members.map((member) => member.index))));
   members.forEach((member, i) => { member.finding = full[i]; });
   return data;
 }
 
-function exportBlob({ report, model }, { format, query }) {
+function exportBlob({ report, model, inputs }, { format, query }) {
   const ruleOf = model.ruleOf(query);
   const isSuppressed = (index) => ruleOf[index] != null;
   const identities = model.identities();
@@ -332,8 +360,8 @@ function exportBlob({ report, model }, { format, query }) {
     const indexes = model.indexes(query, (rule) => query.showSuppressed || !rule);
     return new Blob([withCaseColumns(report.findingsCsv(Uint32Array.from(indexes)), indexes, caseAt)], { type: "text/csv" });
   }
-  if (format === "html") return htmlBlob(report, model.report, isSuppressed, caseAt);
-  if (format === "navigator") return new Blob([navigatorLayer(model.report, isSuppressed, caseAt)], { type: "application/json" });
+  if (format === "html") return htmlInputs(model, inputs, ruleOf, caseAt);
+  if (format === "navigator") return new Blob([navigatorLayer(model.report, isSuppressed, caseAt, query.reading)], { type: "application/json" });
   throw new Error(`no export ${format}`);
 }
 
@@ -370,19 +398,16 @@ function documentBlob(report, caseState) {
   return out.blob();
 }
 
-/** The HTML report: `brief` gives the summary and risk, the findings come in full from `report`. */
-function htmlBlob(report, brief, isSuppressed, caseAt) {
-  const out = blobBuilder("text/html");
-  out.add(htmlReportStart(brief, report.findingCount));
-  let index = 0;
-  for (const data of items(report, "findings")) {
-    for (const finding of JSON.parse(data)) {
-      out.add(htmlFinding(finding, isSuppressed(index), caseAt(index)));
-      index += 1;
-    }
-  }
-  out.add(htmlReportEnd(brief));
-  return out.blob();
+/**
+ * What the page needs to write the HTML report (exports.js), all but the full findings,
+ * which it asks for a part at a time: the summary, the input files with their hashes, per
+ * finding its suppressing rule (or null) and case state, and the risk totals.
+ */
+function htmlInputs(model, inputs, ruleOf, caseAt) {
+  return {
+    head: model.head(), inputs, findingCount: model.report.findings.length, ruleOf,
+    cases: model.report.findings.map((_, index) => caseAt(index)), risk: model.riskTotals(ruleOf),
+  };
 }
 
 /** A trap of the wasm instance, in words: memory that could not be had, or a bug the core's panic hook logged. */
