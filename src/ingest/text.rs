@@ -316,7 +316,13 @@ fn parse_xml(stats: &mut IngestStats, text: &str, line: u64, prefilter: bool, on
 
 /// Reads a JSON record the prefilter did not count (extracted when it is plain, unless
 /// the prefilter is off), and takes in its events.
-fn parse_json(stats: &mut IngestStats, text: &[u8], line: u64, prefilter: bool, on_event: &mut dyn FnMut(RawEvent, u64)) {
+fn parse_json(
+    stats: &mut IngestStats,
+    text: &[u8],
+    line: u64,
+    prefilter: bool,
+    on_event: &mut dyn FnMut(RawEvent, u64),
+) {
     let parsed = if prefilter {
         json::read_record(text)
     } else {

@@ -148,9 +148,7 @@ impl<'a> Tape<'a> {
             if key.contains('\\') {
                 return None;
             }
-            let bit = 1u64 << (key.len() ^ usize::from(key.as_bytes().first().copied().unwrap_or(0)) * 7
-                ^ usize::from(key.as_bytes().last().copied().unwrap_or(0)) * 13)
-                % 64;
+            let bit = key_bit(key);
             if seen & bit != 0 && self.members(index).any(|member| member.key == key) {
                 return None;
             }
@@ -207,6 +205,14 @@ impl<'a> Tape<'a> {
         let end = self.scan.at - 1;
         self.text.get(end - bytes.len()..end)
     }
+}
+
+/// One of 64 bits chosen by a key's length and its first and last bytes.
+fn key_bit(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let first = usize::from(bytes.first().copied().unwrap_or(0));
+    let last = usize::from(bytes.last().copied().unwrap_or(0));
+    1 << ((bytes.len() + first * 7 + last * 13) % 64)
 }
 
 /// A value of a record read by [`Tape`].
@@ -361,13 +367,20 @@ mod tests {
             (r#""EventData":{"#, r#""EventData":{},"EventData":{"#),
             (r#""Level":4"#, r#""Level":"\ud800""#),
             (r#""Level":4"#, r#""Level":4,"#),
-            (r#""Level":4"#, r#""Level":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"#),
+            (
+                r#""Level":4"#,
+                r#""Level":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"#,
+            ),
             ("}}}", "}}} x"),
             ("}}}", "}}"),
         ] {
             let record = evtx.replacen(from, to, 1);
             assert_ne!(record, evtx);
-            assert_eq!(extract_record(record.as_bytes()).map(|parsed| parsed.events), None, "{to}");
+            assert_eq!(
+                extract_record(record.as_bytes()).map(|parsed| parsed.events),
+                None,
+                "{to}"
+            );
         }
         for record in [
             r#"{"result":{"_raw":"<Event/>"}}"#,

@@ -101,7 +101,9 @@ fn hashes<'a, J: JsonValue<'a>>(document: J) -> Option<String> {
     let hashes = at(document, &["process", "hash"])?.fields()?;
     let parts: Vec<String> = hashes
         .filter_map(|(kind, value)| {
-            value.scalar().map(|value| format!("{}={}", kind.to_ascii_uppercase(), value.to_ascii_uppercase()))
+            value
+                .scalar()
+                .map(|value| format!("{}={}", kind.to_ascii_uppercase(), value.to_ascii_uppercase()))
         })
         .collect();
     (!parts.is_empty()).then(|| parts.join(","))
