@@ -28,7 +28,7 @@ pub struct TextIngest {
     decoder: TextDecoder,
     reader: Reader,
     /// Whether events the detections never read are counted without parsing, and plain
-    /// XML events built in one pass; without it every event goes through the parser
+    /// XML events and JSON records built in one pass; without it every event goes through the parser
     /// (the reference the fast paths are tested against).
     prefilter: bool,
     /// When collecting: the records to parse and the skips met, for the first reader.
