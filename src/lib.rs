@@ -85,8 +85,9 @@ impl Analyzer {
     }
 
     /// Parses every event in full with the parser, instead of counting those no
-    /// detection reads and building plain XML events in one pass; the report is the
-    /// same, only slower ([`ingest::prefilter`], [`ingest::xml::extract`]).
+    /// detection reads and building plain XML events and JSON records in one pass; the
+    /// report is the same, only slower ([`ingest::prefilter`], [`ingest::xml::extract`],
+    /// [`ingest::json::extract`]).
     pub fn without_prefilter(mut self) -> Self {
         self.parse_everything = true;
         self

@@ -28,7 +28,7 @@ pub struct TextIngest {
     decoder: TextDecoder,
     reader: Reader,
     /// Whether events the detections never read are counted without parsing, and plain
-    /// XML events built in one pass; without it every event goes through the parser
+    /// XML events and JSON records built in one pass; without it every event goes through the parser
     /// (the reference the fast paths are tested against).
     prefilter: bool,
     /// When collecting: the records to parse and the skips met, for the first reader.
@@ -155,7 +155,7 @@ impl TextIngest {
                 Ok(text) => parse_xml(stats, text, line, self.prefilter, on_event),
                 Err(err) => stats.skip(line, invalid_utf8(&err)),
             },
-            _ => parse_json(stats, text, line, on_event),
+            _ => parse_json(stats, text, line, self.prefilter, on_event),
         }
     }
 
@@ -283,6 +283,7 @@ impl TextIngest {
                 }
                 let keys = self.prefilter.then(|| JsonKeys::of(stats.format)).flatten();
                 let residue = &mut self.residue;
+                let prefilter = self.prefilter;
                 framer.drain(at_eof, &mut |piece| match piece {
                     Piece::Record { text, .. }
                         if let Some(Verdict::CountOnly(event_id)) = keys.map(|keys| keys.record(text)) =>
@@ -291,7 +292,7 @@ impl TextIngest {
                     }
                     Piece::Record { text, line } => match residue {
                         Some(residue) => residue.record(line, text),
-                        None => parse_json(stats, text, line, on_event),
+                        None => parse_json(stats, text, line, prefilter, on_event),
                     },
                     Piece::Skipped { line, reason } => skip(stats, residue, line, reason),
                 });
@@ -313,9 +314,21 @@ fn parse_xml(stats: &mut IngestStats, text: &str, line: u64, prefilter: bool, on
     }
 }
 
-/// Parses a JSON record the prefilter did not count, and takes in its events.
-fn parse_json(stats: &mut IngestStats, text: &[u8], line: u64, on_event: &mut dyn FnMut(RawEvent, u64)) {
-    match json::parse_record(text) {
+/// Reads a JSON record the prefilter did not count (extracted when it is plain, unless
+/// the prefilter is off), and takes in its events.
+fn parse_json(
+    stats: &mut IngestStats,
+    text: &[u8],
+    line: u64,
+    prefilter: bool,
+    on_event: &mut dyn FnMut(RawEvent, u64),
+) {
+    let parsed = if prefilter {
+        json::read_record(text)
+    } else {
+        json::parse_record(text)
+    };
+    match parsed {
         Ok(parsed) => {
             if stats.format.is_empty() {
                 stats.format = parsed.format;

@@ -45,7 +45,7 @@ enum Command {
         /// Print bytes, events, seconds, MB/s and events/s to standard error.
         #[arg(long)]
         timing: bool,
-        /// Parse every event in full with the parser, without the prefilter or the one-pass XML reader (same report, slower; the reference).
+        /// Parse every event in full with the parser, without the prefilter or the one-pass XML and JSON readers (same report, slower; the reference).
         #[arg(long)]
         parse_everything: bool,
         /// Threads a large XML or JSON Lines log is read on (same report with any number).

@@ -1,33 +1,33 @@
 //! evtx_dump's JSON: `Event.System` with attributes under `#attributes`, and
 //! `Event.EventData` flattened by name; `EventID` is a number or `{"#text": n}`.
 
-use super::{event_id_of, scalar, scalars};
+use super::JsonValue;
 use crate::ingest::RawEvent;
-use serde_json::{Map, Value};
 
 /// evtx_dump: attributes under `#attributes`, `EventID` a number or `{"#text": …}`.
-pub fn event(record: &Map<String, Value>) -> RawEvent {
-    let system = record
-        .get("Event")
-        .and_then(|event| event.get("System"))
-        .unwrap_or(&Value::Null);
+pub fn event<'a, J: JsonValue<'a>>(record: J) -> RawEvent {
+    let event = record.get("Event");
+    let system = event.and_then(|event| event.get("System"));
     let attribute = |element: &str, name: &str| {
         system
-            .get(element)
+            .and_then(|system| system.get(element))
             .and_then(|e| e.get("#attributes"))
             .and_then(|a| a.get(name))
-            .and_then(scalar)
+            .and_then(J::scalar)
     };
-    let event_id = system.get("EventID").map(|id| id.get("#text").unwrap_or(id));
-    let data = match record.get("Event").and_then(|event| event.get("EventData")) {
-        Some(Value::Object(fields)) => scalars(fields),
-        _ => Vec::new(),
+    let system_text = |key: &str| system.and_then(|system| system.get(key)).and_then(J::scalar);
+    let event_id = system
+        .and_then(|system| system.get("EventID"))
+        .map(|id| id.get("#text").unwrap_or(id));
+    let data = match event.and_then(|event| event.get("EventData")) {
+        Some(fields) => super::scalars(fields),
+        None => Vec::new(),
     };
     RawEvent {
-        event_id: event_id.and_then(event_id_of),
+        event_id: event_id.and_then(J::event_id),
         provider: attribute("Provider", "Name"),
-        channel: system.get("Channel").and_then(scalar),
-        computer: system.get("Computer").and_then(scalar),
+        channel: system_text("Channel"),
+        computer: system_text("Computer"),
         system_time: attribute("TimeCreated", "SystemTime"),
         security_user_id: attribute("Security", "UserID"),
         shipper_time: None,

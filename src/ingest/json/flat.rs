@@ -9,24 +9,20 @@
 //! swallowing Sysmon's `ProcessId`), the value is recovered from the rendered
 //! `Message`.
 
-use super::{Parsed, event_id_of, message_fields, scalar, scalars};
+use super::{JsonValue, Parsed, message_fields, scalars};
 use crate::ingest::raw_event::Producer;
 use crate::ingest::{RawEvent, xml};
-use serde_json::{Map, Value};
 
 /// A record with `EventID` or `EventId` ([`super::Shape::Flat`]).
-pub fn event(record: &Map<String, Value>) -> Parsed {
-    let text = |key: &str| record.get(key).and_then(scalar);
+pub fn event<'a, J: JsonValue<'a>>(record: J) -> Parsed {
+    let text = |key: &str| record.get(key).and_then(J::scalar);
     let first = |keys: &[&'static str]| keys.iter().find_map(|key| text(key));
-    let id = record
-        .get("EventID")
-        .or_else(|| record.get("EventId"))
-        .unwrap_or(&Value::Null);
+    let id = record.get("EventID").or_else(|| record.get("EventId"));
     let shipper_time = ["@timestamp", "EventTime", "TimeCreated", "TimeGenerated"]
         .into_iter()
         .find_map(|key| text(key).map(|value| (key, value)));
     let mut event = RawEvent {
-        event_id: event_id_of(id),
+        event_id: id.and_then(J::event_id),
         provider: first(&["SourceName", "ProviderName", "Source", "Provider_Name"]),
         channel: first(&["Channel", "EventLog", "LogName"]),
         computer: first(&["Hostname", "Computer", "MachineName", "ComputerName"]),
@@ -46,7 +42,7 @@ pub fn event(record: &Map<String, Value>) -> Parsed {
     }
     // NXLog's own `ProcessID` takes the place of Sysmon's `ProcessId` (its field names
     // ignore case); parsing every Message would cost more than the rest of the record.
-    let lost_to_nxlog = record.contains_key("ProcessID") && event.get("ProcessId").is_none();
+    let lost_to_nxlog = record.get("ProcessID").is_some() && event.get("ProcessId").is_none();
     if event.is_sysmon() && (lost_to_nxlog || event.get("UtcTime").is_none()) {
         recover_from_message(&mut event, record);
     }
@@ -56,7 +52,7 @@ pub fn event(record: &Map<String, Value>) -> Parsed {
     }
     let format = if !has_source {
         "eventdata-json"
-    } else if record.contains_key("EventTime") || record.contains_key("SourceModuleName") {
+    } else if record.get("EventTime").is_some() || record.get("SourceModuleName").is_some() {
         "nxlog"
     } else {
         "otrf"
@@ -65,14 +61,14 @@ pub fn event(record: &Map<String, Value>) -> Parsed {
 }
 
 /// `Get-WinEvent | ConvertTo-Json`: EventData survives only in the rendered `Message`.
-pub fn powershell(record: &Map<String, Value>) -> Parsed {
-    let text = |key: &str| record.get(key).and_then(scalar);
+pub fn powershell<'a, J: JsonValue<'a>>(record: J) -> Parsed {
+    let text = |key: &str| record.get(key).and_then(J::scalar);
     let time = text("TimeCreated").map(|time| dotnet_date(&time).unwrap_or(time));
     let user_id = record
         .get("UserId")
-        .and_then(|user| user.get("Value").and_then(scalar).or_else(|| scalar(user)));
+        .and_then(|user| user.get("Value").and_then(J::scalar).or_else(|| user.scalar()));
     let mut event = RawEvent {
-        event_id: record.get("Id").and_then(event_id_of),
+        event_id: record.get("Id").and_then(J::event_id),
         provider: text("ProviderName"),
         channel: text("LogName"),
         computer: text("MachineName"),
@@ -85,9 +81,9 @@ pub fn powershell(record: &Map<String, Value>) -> Parsed {
 }
 
 /// Fills Sysmon fields missing from the record with those rendered in its `Message`.
-fn recover_from_message(event: &mut RawEvent, record: &Map<String, Value>) {
-    if let Some(message) = record.get("Message").and_then(Value::as_str) {
-        for (name, value) in message_fields(message) {
+fn recover_from_message<'a, J: JsonValue<'a>>(event: &mut RawEvent, record: J) {
+    if let Some(message) = record.get("Message").and_then(J::as_text) {
+        for (name, value) in message_fields(&message) {
             event.fill(&name, Some(value));
         }
     }

@@ -8,6 +8,7 @@
 mod cisco_nvm;
 mod escapes;
 mod evtx_dump;
+pub mod extract;
 mod flat;
 pub mod frames;
 pub mod plain;
@@ -16,7 +17,8 @@ pub mod splunk;
 mod winlogbeat;
 
 use super::RawEvent;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::borrow::Cow;
 
 /// What one JSON record held: events (a Splunk export may hold many) and its shape's name.
 pub struct Parsed {
@@ -57,25 +59,86 @@ pub fn parse_record(text: &[u8]) -> Result<Parsed, String> {
     Ok(parsed)
 }
 
+/// Reads one record as [`parse_record`] does: straight from its bytes when it is plain
+/// JSON ([`extract`]), else with serde_json.
+pub fn read_record(text: &[u8]) -> Result<Parsed, String> {
+    extract::extract_record(text).map_or_else(|| parse_record(text), Ok)
+}
+
 fn parse_value(value: &Value) -> Result<Parsed, String> {
     let Some(record) = value.as_object() else {
         return Err("JSON record is not an object".into());
     };
-    match Shape::of(record) {
-        Shape::EvtxDump => Ok(Parsed::one(evtx_dump::event(record), "evtx-dump-json")),
+    let shape = Shape::of(value);
+    if let Some(parsed) = read_shape(shape, value) {
+        return Ok(parsed);
+    }
+    match shape {
         Shape::SplunkExport => splunk::events(record),
-        Shape::Winlogbeat => Ok(winlogbeat::modern(value)),
-        Shape::WinlogbeatLegacy => Ok(Parsed::one(winlogbeat::legacy(record), "winlogbeat")),
         Shape::CiscoNvm => Ok(Parsed::one(cisco_nvm::flow(value), "cisco-nvm")),
-        Shape::PowerShell => Ok(flat::powershell(record)),
-        Shape::Flat => Ok(flat::event(record)),
-        Shape::Unknown => {
+        _ => {
             let keys: Vec<&str> = record.keys().take(6).map(String::as_str).collect();
             Err(format!(
                 "JSON record of an unknown shape (tried evtx_dump, Splunk export, Winlogbeat, ECS, Cisco NVM, flat EventID records; keys: {})",
                 keys.join(", ")
             ))
         }
+    }
+}
+
+/// Reads a record of a shape whose reader works on any [`JsonValue`]; `None` for the
+/// shapes read from serde's `Value` alone (Splunk exports, Cisco NVM flows, unknown).
+fn read_shape<'a, J: JsonValue<'a>>(shape: Shape, record: J) -> Option<Parsed> {
+    Some(match shape {
+        Shape::EvtxDump => Parsed::one(evtx_dump::event(record), "evtx-dump-json"),
+        Shape::Winlogbeat => winlogbeat::modern(record),
+        Shape::WinlogbeatLegacy => Parsed::one(winlogbeat::legacy(record), "winlogbeat"),
+        Shape::PowerShell => flat::powershell(record),
+        Shape::Flat => flat::event(record),
+        Shape::SplunkExport | Shape::CiscoNvm | Shape::Unknown => return None,
+    })
+}
+
+/// A JSON value as the shape readers see it: serde's [`Value`], or a record
+/// [`extract`]ed in one pass with its strings borrowed. Both answer alike for the same
+/// record, so a reader written once gives the same event from either.
+pub trait JsonValue<'a>: Copy {
+    /// The value of `key` when this is an object holding it.
+    fn get(self, key: &str) -> Option<Self>;
+    /// The object's keys and values in document order; `None` when this is no object.
+    fn fields(self) -> Option<impl Iterator<Item = (&'a str, Self)>>;
+    /// The string this is, if it is one.
+    fn as_text(self) -> Option<Cow<'a, str>>;
+    /// A scalar as the text Splunk would index; `null` and containers give `None`.
+    fn scalar(self) -> Option<String>;
+    /// A number, or a string holding one, as an EventID.
+    fn event_id(self) -> Option<u32>;
+
+    fn is_object(self) -> bool {
+        self.fields().is_some()
+    }
+}
+
+impl<'a> JsonValue<'a> for &'a Value {
+    fn get(self, key: &str) -> Option<Self> {
+        Value::get(self, key)
+    }
+
+    fn fields(self) -> Option<impl Iterator<Item = (&'a str, Self)>> {
+        self.as_object()
+            .map(|fields| fields.iter().map(|(key, value)| (key.as_str(), value)))
+    }
+
+    fn as_text(self) -> Option<Cow<'a, str>> {
+        self.as_str().map(Cow::Borrowed)
+    }
+
+    fn scalar(self) -> Option<String> {
+        scalar(self)
+    }
+
+    fn event_id(self) -> Option<u32> {
+        event_id_of(self)
     }
 }
 
@@ -134,13 +197,13 @@ impl ShapeFacts {
 }
 
 impl Shape {
-    fn of(record: &Map<String, Value>) -> Shape {
-        let has = |key: &str| record.contains_key(key);
-        let fv = record.get("fv").and_then(Value::as_str).unwrap_or("");
+    fn of<'a, J: JsonValue<'a>>(record: J) -> Shape {
+        let has = |key: &str| record.get(key).is_some();
+        let fv = record.get("fv").and_then(J::as_text).unwrap_or_default();
         ShapeFacts {
             event_system: record.get("Event").and_then(|event| event.get("System")).is_some(),
             splunk_result: has("result") || has("results"),
-            winlog_object: record.get("winlog").is_some_and(Value::is_object),
+            winlog_object: record.get("winlog").is_some_and(J::is_object),
             legacy_winlogbeat: has("event_id") && (has("source_name") || has("log_name") || has("computer_name")),
             cisco_flow: fv.starts_with(cisco_nvm::VERSION_PREFIX) || (has("pn") && has("da") && has("dp")),
             powershell: has("Id") && has("ProviderName"),
@@ -151,13 +214,13 @@ impl Shape {
 }
 
 /// The value at a dotted path of object keys.
-fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+fn at<'a, J: JsonValue<'a>>(value: J, path: &[&str]) -> Option<J> {
     path.iter().try_fold(value, |value, key| value.get(key))
 }
 
 /// The text at a path, if it is a scalar.
-fn text_at(value: &Value, path: &[&str]) -> Option<String> {
-    at(value, path).and_then(scalar)
+fn text_at<'a, J: JsonValue<'a>>(value: J, path: &[&str]) -> Option<String> {
+    at(value, path).and_then(J::scalar)
 }
 
 fn event_id_of(value: &Value) -> Option<u32> {
@@ -178,10 +241,13 @@ fn scalar(value: &Value) -> Option<String> {
     }
 }
 
-fn scalars(fields: &Map<String, Value>) -> Vec<(String, String)> {
-    fields
-        .iter()
-        .filter_map(|(key, value)| scalar(value).map(|text| (key.clone(), text)))
+/// An object's scalar fields as name/value pairs, in document order.
+fn scalars<'a, J: JsonValue<'a>>(object: J) -> Vec<(String, String)> {
+    object
+        .fields()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, value)| value.scalar().map(|text| (key.to_string(), text)))
         .collect()
 }
 

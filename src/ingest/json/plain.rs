@@ -28,12 +28,7 @@ const SYSMON: &[u8] = b"Microsoft-Windows-Sysmon";
 /// `record` is plain JSON; `None` when it is not (then ask the proof).
 pub fn sysmon_event_id(record: &[u8]) -> Option<Option<u32>> {
     simdutf8::basic::from_utf8(record).ok()?;
-    let mut scan = Scanner {
-        text: record,
-        at: 0,
-        block: usize::MAX,
-        stops: 0,
-    };
+    let mut scan = Scanner::new(record);
     scan.blanks();
     let top: Top = scan.object(1)?;
     scan.blanks();
@@ -345,9 +340,9 @@ impl<'a> Scalar<'a> {
 
 /// The record and how far it has been read; every step answers `None` when the
 /// text leaves the plain subset.
-struct Scanner<'a> {
+pub(super) struct Scanner<'a> {
     text: &'a [u8],
-    at: usize,
+    pub(super) at: usize,
     /// Which 64 bytes [`Self::stops`] maps (`usize::MAX`: none yet).
     block: usize,
     /// Bit `i` set when byte `64 * block + i` can stop a string: `"`, `\\` or a control
@@ -356,19 +351,28 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn peek(&self) -> Option<u8> {
+    pub(super) fn new(text: &'a [u8]) -> Self {
+        Self {
+            text,
+            at: 0,
+            block: usize::MAX,
+            stops: 0,
+        }
+    }
+
+    pub(super) fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
 
     /// Steps over `byte` if it is next.
-    fn eat(&mut self, byte: u8) -> bool {
+    pub(super) fn eat(&mut self, byte: u8) -> bool {
         let next = self.peek() == Some(byte);
         self.at += usize::from(next);
         next
     }
 
     /// Skips JSON's blanks.
-    fn blanks(&mut self) {
+    pub(super) fn blanks(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
         }
@@ -457,7 +461,7 @@ impl<'a> Scanner<'a> {
 
     /// A string's bytes between its quotes: no control character, no `\u` escape.
     #[inline(always)]
-    fn string(&mut self) -> Option<&'a [u8]> {
+    pub(super) fn string(&mut self) -> Option<&'a [u8]> {
         if !self.eat(b'"') {
             return None;
         }
@@ -504,7 +508,7 @@ impl<'a> Scanner<'a> {
     /// A number without exponent, of at most [`MAX_DIGITS`] digits before and after
     /// its point (`None` for any other); its value when it is a non-negative integer of
     /// at most nine digits.
-    fn number(&mut self) -> Option<Option<u32>> {
+    pub(super) fn number(&mut self) -> Option<Option<u32>> {
         let negative = self.eat(b'-');
         let integer = self.digits();
         let fraction = if self.eat(b'.') { Some(self.digits()) } else { None };

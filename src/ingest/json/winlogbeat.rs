@@ -5,22 +5,21 @@
 //! `beat.hostname`; the top-level `user` of 6.x is the Security principal, not
 //! Sysmon's `User`.
 
-use super::{Parsed, at, event_id_of, scalar, scalars, text_at};
+use super::{JsonValue, Parsed, at, scalars, text_at};
 use crate::ingest::RawEvent;
-use serde_json::{Map, Value};
 
 /// Winlogbeat 6.x.
-pub fn legacy(record: &Map<String, Value>) -> RawEvent {
-    let text = |key: &str| record.get(key).and_then(scalar);
+pub fn legacy<'a, J: JsonValue<'a>>(record: J) -> RawEvent {
+    let text = |key: &str| record.get(key).and_then(J::scalar);
     RawEvent {
-        event_id: record.get("event_id").and_then(event_id_of),
+        event_id: record.get("event_id").and_then(J::event_id),
         provider: text("source_name"),
         channel: text("log_name"),
         computer: text("computer_name"),
         security_user_id: record
             .get("user")
             .and_then(|user| user.get("identifier"))
-            .and_then(scalar),
+            .and_then(J::scalar),
         shipper_time: text("@timestamp").map(|time| ("@timestamp", time)),
         data: event_data(record.get("event_data")),
         ..RawEvent::default()
@@ -28,14 +27,14 @@ pub fn legacy(record: &Map<String, Value>) -> RawEvent {
 }
 
 /// Winlogbeat 7/8, raw or after the ECS pipeline.
-pub fn modern(document: &Value) -> Parsed {
+pub fn modern<'a, J: JsonValue<'a>>(document: J) -> Parsed {
     let winlog = |path: &[&str]| {
         let mut full = vec!["winlog"];
         full.extend_from_slice(path);
         text_at(document, &full)
     };
     let mut event = RawEvent {
-        event_id: at(document, &["winlog", "event_id"]).and_then(event_id_of),
+        event_id: at(document, &["winlog", "event_id"]).and_then(J::event_id),
         provider: winlog(&["provider_name"]),
         channel: winlog(&["channel"]),
         computer: winlog(&["computer_name"]).or_else(|| text_at(document, &["host", "name"])),
@@ -52,15 +51,12 @@ pub fn modern(document: &Value) -> Parsed {
     Parsed::one(event, format)
 }
 
-fn event_data(value: Option<&Value>) -> Vec<(String, String)> {
-    match value {
-        Some(Value::Object(fields)) => scalars(fields),
-        _ => Vec::new(),
-    }
+fn event_data<'a, J: JsonValue<'a>>(value: Option<J>) -> Vec<(String, String)> {
+    value.map(scalars).unwrap_or_default()
 }
 
 /// Puts ECS fields back under Sysmon's names where the event lacks them; true if any were.
-fn fill_from_ecs(event: &mut RawEvent, document: &Value) -> bool {
+fn fill_from_ecs<'a, J: JsonValue<'a>>(event: &mut RawEvent, document: J) -> bool {
     let before = event.data.len();
     let ecs = |path: &[&str]| text_at(document, path);
     let user = match (ecs(&["user", "domain"]), ecs(&["user", "name"])) {
@@ -101,14 +97,13 @@ fn fill_from_ecs(event: &mut RawEvent, document: &Value) -> bool {
 }
 
 /// ECS `process.hash.*` back in Sysmon's `Hashes` form (`SHA256=…,MD5=…`).
-fn hashes(document: &Value) -> Option<String> {
-    let Some(Value::Object(hashes)) = at(document, &["process", "hash"]) else {
-        return None;
-    };
+fn hashes<'a, J: JsonValue<'a>>(document: J) -> Option<String> {
+    let hashes = at(document, &["process", "hash"])?.fields()?;
     let parts: Vec<String> = hashes
-        .iter()
         .filter_map(|(kind, value)| {
-            scalar(value).map(|value| format!("{}={}", kind.to_ascii_uppercase(), value.to_ascii_uppercase()))
+            value
+                .scalar()
+                .map(|value| format!("{}={}", kind.to_ascii_uppercase(), value.to_ascii_uppercase()))
         })
         .collect();
     (!parts.is_empty()).then(|| parts.join(","))
