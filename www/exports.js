@@ -159,6 +159,13 @@ function picture(node) {
     button.removeAttribute("role");
     button.removeAttribute("aria-pressed");
   }
+  // Drawn at its own size, never larger: the page's box fitting does not apply here.
+  for (const tree of node.querySelectorAll("svg[viewBox]")) {
+    const [, , width, height] = tree.getAttribute("viewBox").split(" ");
+    tree.setAttribute("width", width);
+    tree.setAttribute("height", height);
+  }
+  for (const sized of node.querySelectorAll("[style]")) if (!sized.classList.contains("dot")) sized.removeAttribute("style");
   return el("div", { class: "picture" }, node);
 }
 
