@@ -6,7 +6,7 @@
 // and from localhost are printed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -15,7 +15,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { root, www, artifacts, chromiumArgs, caseInputs, cli, datasetsDir, nativeReport } from "./support.mjs";
+import { root, www, artifacts, chromiumArgs, caseInputs, cli, datasetsDir, nativeReport, serve } from "./support.mjs";
 import { drop } from "./browser.mjs";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -219,7 +219,7 @@ async function measureFirstRender(url, where) {
 
 test("first render from disk (the single file) and from localhost (www/) under 1 s", async () => {
   await measureFirstRender(pathToFileURL(single).href, "disk");
-  const served = await serveDir(www);
+  const served = await serve(www);
   try {
     await measureFirstRender(`http://127.0.0.1:${served.port}/`, "localhost");
   } finally {
@@ -245,20 +245,6 @@ test("www/index.html from disk says to open sysmon-lens.html or to serve the fol
   }
 });
 
-/** Serves `dir` with Python's http.server on `port` (0: a free one); resolves to {port, stop}. */
-async function serveDir(dir, port = 0) {
-  const server = spawn("python3", ["-u", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir], { stdio: ["ignore", "pipe", "pipe"] });
-  const bound = await new Promise((resolve, reject) => {
-    let seen = "";
-    server.stdout.on("data", (data) => {
-      seen += data;
-      const match = /port (\d+)/.exec(seen);
-      if (match) resolve(Number(match[1]));
-    });
-    server.on("exit", (code) => reject(new Error(`http.server exited with ${code}`)));
-  });
-  return { port: bound, stop: () => new Promise((resolve) => { server.once("exit", resolve); server.kill(); }) };
-}
 
 /** The page's caches: {name: [URL, …]}. */
 const cachesOf = (page) => page.evaluate(async () => Object.fromEntries(await Promise.all((await caches.keys()).map(async (name) => [
@@ -276,7 +262,7 @@ test("served from a sub-path, the page works after its server is gone; a new bui
   const site = mkdtempSync(path.join(work, "site-"));
   const copy = path.join(site, "tools", "lens");
   cpSync(www, copy, { recursive: true });
-  let server = await serveDir(site);
+  let server = await serve(site);
   const base = `http://127.0.0.1:${server.port}/tools/lens/`;
   const session = await open(base, { viewport: { width: 1440, height: 900 } });
   const { page } = session;
@@ -308,7 +294,7 @@ test("served from a sub-path, the page works after its server is gone; a new bui
   const next = { ...build, id: "0123456789abcdef" };
   const buildScript = path.join(copy, "pkg", "build.js");
   execFileSync("python3", ["-c", "import sys; open(sys.argv[1], 'w').write(sys.argv[2])", buildScript, `self.sysmonLensBuild = ${JSON.stringify(next)};\n`]);
-  server = await serveDir(site, server.port);
+  server = await serve(site, server.port);
   await page.close();
   const second = await session.context.newPage();
   await second.goto(base);

@@ -20,10 +20,10 @@ export function datasetsDir() {
   return null;
 }
 
-/** Serves www/ with Python's http.server, as the README does, on a free port. */
-export async function serve() {
-  const server = spawn("python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", www], { stdio: ["ignore", "pipe", "pipe"] });
-  const port = await new Promise((resolve, reject) => {
+/** Serves `dir` (www/, as the README does) with Python's http.server on `port` (0: a free one). */
+export async function serve(dir = www, port = 0) {
+  const server = spawn("python3", ["-u", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  const bound = await new Promise((resolve, reject) => {
     let seen = "";
     server.stdout.on("data", (data) => {
       seen += data;
@@ -32,7 +32,7 @@ export async function serve() {
     });
     server.on("exit", (code) => reject(new Error(`http.server exited with ${code}`)));
   });
-  return { origin: `http://127.0.0.1:${port}`, stop: () => server.kill() };
+  return { origin: `http://127.0.0.1:${bound}`, port: bound, stop: () => new Promise((resolve) => { server.once("exit", resolve); server.kill(); }) };
 }
 
 export const chromiumArgs = [
