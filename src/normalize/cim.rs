@@ -173,8 +173,11 @@ pub mod all_traffic {
     pub const DEST_PORT: CimField = traffic("dest_port", "DestinationPort", AsIs, |r| &r.dest_port);
     /// The add-on's remote host name, without the IP fallback; rows do not hold it.
     pub const DEST_HOST: CimField = CimField {
+        model: DataModel::AllTraffic,
+        name: "dest_host",
+        raw: Some("DestinationHostname"),
+        derivation: DashIsMissing,
         slot: Slot::None,
-        ..traffic("dest_host", "DestinationHostname", DashIsMissing, |r| &r.dest)
     };
     /// The endpoint that logged the connection.
     pub const DVC: CimField = traffic("dvc", "Computer", AsIs, |r| &r.dvc);
