@@ -67,6 +67,18 @@ pub struct Match {
     pub why: Why,
 }
 
+impl Match {
+    /// The row fields taken from the `Network_Traffic.All_Traffic` events the row joins,
+    /// where `Endpoint.Processes` has a field of the same name.
+    pub fn joined_fields(&self) -> &'static [&'static str] {
+        match (self.detection.id == meta::HTTP_FROM_MSIEXEC.id, self.mode) {
+            (false, _) => &[],
+            (true, Mode::AsPublished) => msiexec_http_network::joined_fields(),
+            (true, Mode::Hardened) => &msiexec_http_network_hardened::JOINED_FIELDS,
+        }
+    }
+}
+
 /// Why a row matched, and how the two readings differ on it.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Why {

@@ -70,6 +70,12 @@ const TRAFFIC_BY: [&str; 19] = [
     "process_id",
 ];
 
+/// The row fields the join takes from the traffic subsearch (`overwrite=true`): all of
+/// its `by` fields but the join key, `process_id`, which is last.
+pub fn joined_fields() -> &'static [&'static str] {
+    &TRAFFIC_BY[..TRAFFIC_BY.len() - 1]
+}
+
 const PORTS: [&str; 2] = ["80", "443"];
 
 type ProcessKey = (String, [String; 20]);

@@ -249,6 +249,10 @@ impl HttpFromMsiexecHardened {
     }
 }
 
+/// The row fields taken from the connection where the process has them too: a row is
+/// timed by its connection.
+pub const JOINED_FIELDS: [&str; 1] = ["_time"];
+
 /// The fields a connection is looked up by.
 const KEY_FIELDS: [&str; 3] = ["Computer", "ProcessGuid", "ProcessId"];
 

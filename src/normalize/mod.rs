@@ -6,13 +6,13 @@
 
 pub mod arena;
 pub mod chunked;
+pub mod cim;
 pub mod intern;
 pub mod lookup;
 pub mod shapes;
 pub mod time;
 
 use crate::ingest::RawEvent;
-use crate::ingest::raw_event::Producer;
 use serde::Serialize;
 pub use time::EventTime;
 
@@ -79,67 +79,52 @@ pub enum Cim {
     Other,
 }
 
-const VENDOR_PRODUCT: &str = "Microsoft Sysmon";
-const NVM_VENDOR_PRODUCT: &str = "Cisco Network Visibility Module";
-
-/// Maps a Sysmon event to its CIM row.
+/// Maps a Sysmon event to its CIM row, each field as [`cim`]'s table derives it.
 pub fn to_cim(event: &RawEvent) -> Cim {
-    let field = |name: &str| event.get(name).filter(|value| !value.is_empty()).map(str::to_string);
     match event.event_id {
-        Some(1) => Cim::Process(ProcessRow {
-            dest: event.computer.clone().filter(|c| !c.is_empty()),
-            user: field("User"),
-            user_id: event.security_user_id.clone(),
-            process_path: field("Image"),
-            process_name: field("Image").map(|image| basename(&image).to_string()),
-            process_exec: field("Image").map(|image| basename(&image).to_string()),
-            process: field("CommandLine"),
-            process_id: field("ProcessId"),
-            process_guid: field("ProcessGuid"),
-            process_hash: field("Hashes"),
-            process_integrity_level: field("IntegrityLevel"),
-            original_file_name: field("OriginalFileName").filter(|name| name != "-"),
-            parent_process_path: field("ParentImage"),
-            parent_process_name: field("ParentImage").map(|image| basename(&image).to_string()),
-            parent_process_exec: field("ParentImage").map(|image| basename(&image).to_string()),
-            parent_process: field("ParentCommandLine"),
-            parent_process_id: field("ParentProcessId"),
-            parent_process_guid: field("ParentProcessGuid"),
-            action: Some("allowed".into()),
-            vendor_product: Some(VENDOR_PRODUCT.into()),
-        }),
+        Some(1) => {
+            use cim::processes as p;
+            Cim::Process(ProcessRow {
+                dest: p::DEST.read(event),
+                user: p::USER.read(event),
+                user_id: p::USER_ID.read(event),
+                process_path: p::PROCESS_PATH.read(event),
+                process_name: p::PROCESS_NAME.read(event),
+                process_exec: p::PROCESS_EXEC.read(event),
+                process: p::PROCESS.read(event),
+                process_id: p::PROCESS_ID.read(event),
+                process_guid: p::PROCESS_GUID.read(event),
+                process_hash: p::PROCESS_HASH.read(event),
+                process_integrity_level: p::PROCESS_INTEGRITY_LEVEL.read(event),
+                original_file_name: p::ORIGINAL_FILE_NAME.read(event),
+                parent_process_path: p::PARENT_PROCESS_PATH.read(event),
+                parent_process_name: p::PARENT_PROCESS_NAME.read(event),
+                parent_process_exec: p::PARENT_PROCESS_EXEC.read(event),
+                parent_process: p::PARENT_PROCESS.read(event),
+                parent_process_id: p::PARENT_PROCESS_ID.read(event),
+                parent_process_guid: p::PARENT_PROCESS_GUID.read(event),
+                action: p::ACTION.read(event),
+                vendor_product: p::VENDOR_PRODUCT.read(event),
+            })
+        }
         Some(3) => {
-            let host = |name: &str| field(name).filter(|value| value != "-");
+            use cim::all_traffic as t;
             Cim::Traffic(TrafficRow {
-                dest: host("DestinationHostname").or_else(|| field("DestinationIp")),
-                dest_ip: field("DestinationIp"),
-                dest_port: field("DestinationPort"),
-                dvc: event.computer.clone().filter(|c| !c.is_empty()),
-                src: host("SourceHostname").or_else(|| field("SourceIp")),
-                src_ip: field("SourceIp"),
-                src_port: field("SourcePort"),
-                transport: field("Protocol"),
-                direction: field("Initiated").map(|initiated| {
-                    if initiated.eq_ignore_ascii_case("true") {
-                        "outbound"
-                    } else {
-                        "inbound"
-                    }
-                    .into()
-                }),
-                process_id: field("ProcessId"),
-                process_guid: field("ProcessGuid"),
-                process_name: field("Image").map(|image| basename(&image).to_string()),
-                app: field("Image"),
-                user: field("User"),
-                vendor_product: Some(
-                    if event.producer == Producer::CiscoNvm {
-                        NVM_VENDOR_PRODUCT
-                    } else {
-                        VENDOR_PRODUCT
-                    }
-                    .into(),
-                ),
+                dest: t::DEST.read(event),
+                dest_ip: t::DEST_IP.read(event),
+                dest_port: t::DEST_PORT.read(event),
+                dvc: t::DVC.read(event),
+                src: t::SRC.read(event),
+                src_ip: t::SRC_IP.read(event),
+                src_port: t::SRC_PORT.read(event),
+                transport: t::TRANSPORT.read(event),
+                direction: t::DIRECTION.read(event),
+                process_id: t::PROCESS_ID.read(event),
+                process_guid: t::PROCESS_GUID.read(event),
+                process_name: t::PROCESS_NAME.read(event),
+                app: t::APP.read(event),
+                user: t::USER.read(event),
+                vendor_product: t::VENDOR_PRODUCT.read(event),
             })
         }
         _ => Cim::Other,

@@ -1,6 +1,8 @@
 //! What one file's process creation and network events let the detections see: where `_time` came from, how often
-//! timestamps disagreed, and which fields the detections need but the data lacks.
+//! timestamps disagreed, and which fields the detections need but the data lacks, named by
+//! their raw Sysmon field from the CIM table.
 
+use crate::normalize::cim::{CimField, DataModel, all_traffic, processes};
 use crate::normalize::{Cim, EventTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -13,63 +15,53 @@ pub struct Coverage {
     processes: u64,
     traffic: u64,
     /// CIM field → how many events had it.
-    present: BTreeMap<&'static str, u64>,
+    present: BTreeMap<(DataModel, &'static str), u64>,
 }
 
 /// A field the detections read, and what its absence costs.
 struct Need {
-    field: &'static str,
-    raw: &'static str,
+    field: CimField,
     consequence: &'static str,
 }
 
 const PROCESS_NEEDS: [Need; 6] = [
     Need {
-        field: "parent_process_name",
-        raw: "ParentImage",
+        field: processes::PARENT_PROCESS_NAME,
         consequence: "the discovery-command detection cannot fire",
     },
     Need {
-        field: "process_name",
-        raw: "Image",
+        field: processes::PROCESS_NAME,
         consequence: "neither detection can match a process",
     },
     Need {
-        field: "original_file_name",
-        raw: "OriginalFileName",
+        field: processes::ORIGINAL_FILE_NAME,
         consequence: "the HTTP detection's original_file_name=msiexec.exe condition cannot fire; rows show null",
     },
     Need {
-        field: "process_id",
-        raw: "ProcessId",
+        field: processes::PROCESS_ID,
         consequence: "the HTTP detection's join on process_id cannot match",
     },
     Need {
-        field: "user",
-        raw: "User",
+        field: processes::USER,
         consequence: "user is null in rows and in the user risk object",
     },
     Need {
-        field: "process",
-        raw: "CommandLine",
+        field: processes::PROCESS,
         consequence: "process (the command line) is null in rows",
     },
 ];
 
 const TRAFFIC_NEEDS: [Need; 3] = [
     Need {
-        field: "dest_port",
-        raw: "DestinationPort",
+        field: all_traffic::DEST_PORT,
         consequence: "the HTTP detection cannot select ports 80/443",
     },
     Need {
-        field: "traffic_process_id",
-        raw: "ProcessId",
+        field: all_traffic::PROCESS_ID,
         consequence: "the HTTP detection's join on process_id cannot match",
     },
     Need {
-        field: "dest_ip",
-        raw: "DestinationIp",
+        field: all_traffic::DEST_IP,
         consequence: "dest_ip is null in rows",
     },
 ];
@@ -80,28 +72,16 @@ impl Coverage {
             *self.time_sources.entry(time.source).or_default() += 1;
             self.time_skew_events += u64::from(time.skewed);
         }
-        let mut saw = |field: &'static str, value: &Option<String>| {
-            if value.is_some() {
-                *self.present.entry(field).or_default() += 1;
-            }
+        let (needs, count): (&[Need], _) = match cim {
+            Cim::Process(_) => (&PROCESS_NEEDS, &mut self.processes),
+            Cim::Traffic(_) => (&TRAFFIC_NEEDS, &mut self.traffic),
+            Cim::Other => return,
         };
-        match cim {
-            Cim::Process(row) => {
-                saw("parent_process_name", &row.parent_process_name);
-                saw("process_name", &row.process_name);
-                saw("original_file_name", &row.original_file_name);
-                saw("process_id", &row.process_id);
-                saw("user", &row.user);
-                saw("process", &row.process);
-                self.processes += 1;
+        *count += 1;
+        for need in needs {
+            if need.field.value(cim).is_some_and(Option::is_some) {
+                *self.present.entry((need.field.model, need.field.name)).or_default() += 1;
             }
-            Cim::Traffic(row) => {
-                saw("dest_port", &row.dest_port);
-                saw("traffic_process_id", &row.process_id);
-                saw("dest_ip", &row.dest_ip);
-                self.traffic += 1;
-            }
-            Cim::Other => {}
         }
     }
 
@@ -110,13 +90,17 @@ impl Coverage {
         let mut gaps = Vec::new();
         let mut check = |events: u64, kind: &str, needs: &[Need]| {
             for need in needs {
-                let have = self.present.get(need.field).copied().unwrap_or(0);
+                let have = self
+                    .present
+                    .get(&(need.field.model, need.field.name))
+                    .copied()
+                    .unwrap_or(0);
+                let raw = need.field.raw.unwrap_or(need.field.name);
                 if have == 0 {
-                    gaps.push(format!("no {} in any {kind} event: {}", need.raw, need.consequence));
+                    gaps.push(format!("no {raw} in any {kind} event: {}", need.consequence));
                 } else if have < events {
                     gaps.push(format!(
-                        "{} missing in {} of {events} {kind} events: {}",
-                        need.raw,
+                        "{raw} missing in {} of {events} {kind} events: {}",
                         events - have,
                         need.consequence
                     ));
@@ -162,7 +146,30 @@ impl From<Coverage> for CoverageReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::ProcessRow;
+    use crate::ingest::RawEvent;
+    use crate::normalize::{ProcessRow, to_cim};
+
+    #[test]
+    fn a_missing_raw_field_is_named_as_the_table_names_it() {
+        for (event_id, needs) in [(1, &PROCESS_NEEDS[..]), (3, &TRAFFIC_NEEDS[..])] {
+            for need in needs {
+                let Some(raw) = need.field.raw else {
+                    panic!("{} has no raw field", need.field.name)
+                };
+                let others = needs.iter().filter_map(|n| n.field.raw).filter(|r| *r != raw);
+                let event = RawEvent {
+                    event_id: Some(event_id),
+                    data: others.map(|r| (r.to_string(), "1".to_string())).collect(),
+                    ..RawEvent::default()
+                };
+                let mut coverage = Coverage::default();
+                coverage.observe(&to_cim(&event), None);
+                let gaps = coverage.missing_fields();
+                assert_eq!(gaps.len(), 1, "{raw}: {gaps:?}");
+                assert!(gaps[0].starts_with(&format!("no {raw} in any ")), "{}", gaps[0]);
+            }
+        }
+    }
 
     #[test]
     fn names_missing_original_file_name_and_partial_users() {

@@ -13,6 +13,7 @@ use crate::ingest::IngestStats;
 use crate::ingest::raw_event::RecordText;
 use crate::normalize::Origin;
 use crate::normalize::arena::Arena;
+use crate::normalize::cim::{self, CimField, DataModel, Derivation};
 use crate::normalize::lookup::Lookup;
 use coverage::CoverageReport;
 use serde::Serialize;
@@ -316,65 +317,38 @@ fn risk_totals(findings: &[Finding]) -> Vec<RiskTotal> {
     totals
 }
 
-/// Which raw field each output field is mapped from, and in which of the events.
-fn provenance_table(found: &Match) -> &'static [(&'static str, u32, &'static str)] {
-    const PROCESS: [(&str, u32, &str); 8] = [
-        ("dest", 1, "Computer"),
-        ("user", 1, "User"),
-        ("parent_process_name", 1, "ParentImage"),
-        ("process_name", 1, "Image"),
-        ("original_file_name", 1, "OriginalFileName"),
-        ("process", 1, "CommandLine"),
-        ("process_id", 1, "ProcessId"),
-        ("parent_process_id", 1, "ParentProcessId"),
-    ];
-    const HTTP_PUBLISHED: [(&str, u32, &str); 10] = [
-        ("user", 3, "User"),
-        ("dest", 3, "DestinationHostname"),
-        ("parent_process_name", 1, "ParentImage"),
-        ("process_name", 1, "Image"),
-        ("process_path", 1, "Image"),
-        ("process", 1, "CommandLine"),
-        ("process_id", 1, "ProcessId"),
-        ("dest_port", 3, "DestinationPort"),
-        ("dest_ip", 3, "DestinationIp"),
-        ("_time", 1, "UtcTime"),
-    ];
-    const HTTP_HARDENED: [(&str, u32, &str); 11] = [
-        ("user", 1, "User"),
-        ("dest", 1, "Computer"),
-        ("parent_process_name", 1, "ParentImage"),
-        ("process_name", 1, "Image"),
-        ("process_path", 1, "Image"),
-        ("process", 1, "CommandLine"),
-        ("process_id", 1, "ProcessId"),
-        ("dest_port", 3, "DestinationPort"),
-        ("dest_ip", 3, "DestinationIp"),
-        ("dest_host", 3, "DestinationHostname"),
-        ("_time", 3, "UtcTime"),
-    ];
-    match (found.detection.id == meta::SPAWN_DISCOVERY.id, found.mode) {
-        (true, _) => &PROCESS,
-        (false, Mode::AsPublished) => &HTTP_PUBLISHED,
-        (false, Mode::Hardened) => &HTTP_HARDENED,
+/// The table's entry for an output field: from the joined `All_Traffic` events when the
+/// detection takes it from them, else from `Endpoint.Processes` when that has it.
+fn cim_source(found: &Match, field: &str) -> Option<&'static CimField> {
+    let processes = cim::find(DataModel::Processes, field);
+    let traffic = cim::find(DataModel::AllTraffic, field);
+    if found.joined_fields().contains(&field) {
+        traffic.or(processes)
+    } else {
+        processes.or(traffic)
     }
 }
 
 fn explain(found: &Match) -> Explanation {
     let first_of = |event_id: u32| found.evidence.iter().find(|e| e.event_id == event_id);
-    let provenance = provenance_table(found)
-        .iter()
-        .filter_map(|&(field, event_id, raw_field)| {
+    // The row's fields in its order, its time last; tstats' own (count, firstTime, …) have none.
+    let (time, fields): (Vec<&String>, Vec<&String>) = found.row.keys().partition(|field| *field == "_time");
+    let provenance = fields
+        .into_iter()
+        .chain(time)
+        .filter_map(|field| {
+            let source = cim_source(found, field)?;
+            let raw_field = source.raw?;
+            let event_id = source.model.event_id();
             let event = first_of(event_id)?;
             let raw = |name: &str| event.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-            // The published dest is DestinationHostname, or DestinationIp when that is "-" or absent.
-            let hostname_absent = raw("DestinationHostname").is_none_or(|v| v == "-" || v.is_empty());
-            let (raw_field, raw_value) = match (field, raw_field) {
-                ("dest", "DestinationHostname") if hostname_absent => ("DestinationIp", raw("DestinationIp")),
-                (_, name) => (name, raw(name)),
+            // A host name Sysmon left as "-" or empty: the CIM value came from the IP field.
+            let (raw_field, raw_value) = match source.derivation {
+                Derivation::HostElse(ip) if raw(raw_field).is_none_or(|v| v == "-" || v.is_empty()) => (ip, raw(ip)),
+                _ => (raw_field, raw(raw_field)),
             };
             Some(Provenance {
-                field: field.to_string(),
+                field: field.clone(),
                 event: format!("EventID {event_id}"),
                 raw_field,
                 raw_value,
@@ -386,5 +360,78 @@ fn explain(found: &Match) -> Explanation {
         notes: found.why.notes.clone(),
         time_source: found.evidence.first().and_then(|e| e.time_source),
         provenance,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tstats' own output fields, which no event holds.
+    const AGGREGATES: [&str; 3] = ["count", "firstTime", "lastTime"];
+
+    fn demo_report() -> Report {
+        let sample = crate::demo::sample();
+        crate::analyze([("demo.xml", sample.as_bytes())])
+    }
+
+    #[test]
+    fn the_cim_table_covers_every_output_field_of_every_reading() {
+        let report = demo_report();
+        let readings: BTreeSet<_> = report.findings.iter().map(|f| (f.detection_id, f.mode as u8)).collect();
+        assert_eq!(readings.len(), 2 * meta::ALL.len(), "the sample fires every reading");
+        let in_table = |field: &str| {
+            [DataModel::Processes, DataModel::AllTraffic]
+                .into_iter()
+                .any(|model| cim::find(model, field).is_some_and(|source| source.raw.is_some()))
+        };
+        for finding in &report.findings {
+            for field in finding.row.keys().filter(|f| !AGGREGATES.contains(&f.as_str())) {
+                assert!(in_table(field), "{}: {field}", finding.detection);
+            }
+            for entry in &finding.explanation.provenance {
+                assert!(
+                    finding.row.contains_key(&entry.field),
+                    "{}: {}",
+                    finding.detection,
+                    entry.field
+                );
+            }
+        }
+        for detection in meta::ALL {
+            let risk = &detection.risk;
+            let tokens = risk.message.split('$').skip(1).step_by(2);
+            let named = risk.objects.iter().map(|(field, _)| *field);
+            for field in tokens.chain(named).chain(risk.threat_objects.iter().copied()) {
+                assert!(in_table(field), "{}: {field}", detection.name);
+            }
+        }
+    }
+
+    #[test]
+    fn provenance_names_the_raw_field_the_table_gives() {
+        for finding in demo_report().findings {
+            for entry in &finding.explanation.provenance {
+                let model = if entry.event == "EventID 1" {
+                    DataModel::Processes
+                } else {
+                    DataModel::AllTraffic
+                };
+                let Some(source) = cim::find(model, &entry.field) else {
+                    panic!("{} has no {model:?} source", entry.field)
+                };
+                let fallback = match source.derivation {
+                    Derivation::HostElse(ip) => Some(ip),
+                    _ => None,
+                };
+                assert!(
+                    source.raw == Some(entry.raw_field) || fallback == Some(entry.raw_field),
+                    "{}: {} from {}",
+                    finding.detection,
+                    entry.field,
+                    entry.raw_field
+                );
+            }
+        }
     }
 }
