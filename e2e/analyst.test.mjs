@@ -184,7 +184,7 @@ test("the HTML report opens from disk, makes no request and shows evidence as te
   await assertNoTraffic(session);
   await session.context.close();
 
-  const context = await env.browser.newContext();
+  const context = await env.browser.newContext({ serviceWorkers: "block" });
   const requests = [];
   context.on("request", (request) => requests.push(request.url()));
   const report = await context.newPage();

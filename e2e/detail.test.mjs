@@ -41,7 +41,7 @@ const httpFinding = () => report.findings.find((f) => f.detection_id === D2 && f
 
 /** A page at `width` with the demo analysed; `bypassCSP` only where axe must run. */
 async function openPage(width, { bypassCSP = false } = {}) {
-  const context = await env.browser.newContext({ bypassCSP, viewport: { width, height: 900 } });
+  const context = await env.browser.newContext({ serviceWorkers: "block", bypassCSP, viewport: { width, height: 900 } });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: env.server.origin });
   await context.route("**/*", (route) => (route.request().url().startsWith(`${env.server.origin}/`) ? route.continue() : route.abort()));
   const page = await context.newPage();

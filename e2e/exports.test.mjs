@@ -25,7 +25,7 @@ after(async () => { await env?.close(); });
 
 /** A fresh page (without the CSP, so that axe can run) that may ask nothing off its origin. */
 async function openPage(width = 1440) {
-  const context = await env.browser.newContext({ bypassCSP: true, viewport: { width, height: 900 }, acceptDownloads: true });
+  const context = await env.browser.newContext({ serviceWorkers: "block", bypassCSP: true, viewport: { width, height: 900 }, acceptDownloads: true });
   const offOrigin = [];
   await context.route("**/*", (route) => {
     if (route.request().url().startsWith(`${env.server.origin}/`)) return route.continue();
@@ -189,7 +189,7 @@ test("a dropped data set: the Navigator layer's scores are one reading's finding
 
 /** Opens a saved report from disk: it must make no request and run nothing; gives its page. */
 async function openFromDisk(file, width) {
-  const context = await env.browser.newContext({ viewport: { width, height: 900 } });
+  const context = await env.browser.newContext({ serviceWorkers: "block", viewport: { width, height: 900 } });
   const requests = [];
   context.on("request", (request) => requests.push(request.url()));
   const page = await context.newPage();

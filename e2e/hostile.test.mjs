@@ -42,7 +42,7 @@ const guid = (n) => `{11111111-0000-0000-0000-${String(n).padStart(12, "0")}}`;
 
 /** Opens the page with `storage` written to its local storage before any script of the page runs. */
 async function openWithStorage(storage = {}) {
-  const context = await env.browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } });
+  const context = await env.browser.newContext({ serviceWorkers: "block", acceptDownloads: true, viewport: { width: 1440, height: 900 } });
   await context.route("**/*", (route) =>
     (route.request().url().startsWith(`${env.server.origin}/`) ? route.continue() : route.abort()));
   await context.addInitScript((entries) => {

@@ -56,7 +56,7 @@ function writeLog(name, count, options, commandLine = null) {
 
 /** A page with a long-task observer and a CSP / Trusted Types violation listener installed before it loads. */
 async function openPage(query = "", viewport = { width: 1440, height: 900 }) {
-  const context = await env.browser.newContext({ acceptDownloads: true, viewport });
+  const context = await env.browser.newContext({ serviceWorkers: "block", acceptDownloads: true, viewport });
   await context.route("**/*", (route) => (route.request().url().startsWith(`${env.server.origin}/`) ? route.continue() : route.abort()));
   await context.addInitScript(() => {
     window.__longTasks = [];

@@ -26,7 +26,7 @@ after(async () => { await env?.close(); });
 
 /** A fresh page at `width`, without the CSP so that axe can run; the page's scripts are the same. */
 async function openPage(width = 1440) {
-  const context = await env.browser.newContext({ bypassCSP: true, viewport: { width, height: 900 }, acceptDownloads: true });
+  const context = await env.browser.newContext({ serviceWorkers: "block", bypassCSP: true, viewport: { width, height: 900 }, acceptDownloads: true });
   await context.route("**/*", (route) => (route.request().url().startsWith(`${env.server.origin}/`) ? route.continue() : route.abort()));
   const page = await context.newPage();
   const problems = [];

@@ -82,7 +82,9 @@ for (const match of html.matchAll(/<link rel="stylesheet" href="([^"]+)">|<scrip
 for (const { tag, replacement } of pieces) html = html.replace(tag, () => replacement);
 
 const worker = inlineText(await bundle("worker.js", inlineCoreModule()), "script");
-html = html.replace("</body>", () => `<script type="text/plain" id="worker-source">${worker}</script>\n</body>`);
+// Before the page's own </body>, the last one: the inlined scripts may hold that text too.
+const bodyEnd = html.lastIndexOf("</body>");
+html = `${html.slice(0, bodyEnd)}<script type="text/plain" id="worker-source">${worker}</script>\n${html.slice(bodyEnd)}`;
 
 /** The hosted policy with 'self' made inline: hashes for scripts and styles, blob: for workers. */
 const inlined = { "script-src": scriptHashes, "style-src": styleHashes, "worker-src": ["blob:"] };
