@@ -110,36 +110,5 @@ fn processes_sort_filter_page_and_open_their_tree() {
     );
     assert_eq!((none["matching"].clone(), none["total"].clone()), (json!(0), json!(5)));
 
-    // A child's tree: the same shape and nodes a finding's tree of that process has.
-    let child = every["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .find(|row| row["parent"].is_string())
-        .expect("a process whose parent was logged");
-    let tree = browse
-        .tree(
-            List::Processes,
-            child["row"].as_u64().expect("row") as usize,
-            &report.files,
-        )
-        .expect("a tree");
-    let subject = tree
-        .nodes
-        .iter()
-        .find(|n| n.role == "process")
-        .expect("the row's process");
-    assert_eq!(subject.pid.as_deref(), child["pid"].as_str());
-    assert!(
-        subject
-            .location
-            .as_deref()
-            .is_some_and(|l| l.starts_with("input.log, line "))
-    );
-    assert!(
-        tree.nodes
-            .iter()
-            .any(|n| n.role == "ancestor" && n.image.as_deref() == child["parent"].as_str())
-    );
     assert!(browse.tree(List::Processes, 5, &report.files).is_none());
 }
