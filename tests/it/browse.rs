@@ -98,7 +98,7 @@ fn processes_sort_filter_page_and_open_their_tree() {
         200,
     );
     let matching = powershell["matching"].as_u64().expect("matching");
-    assert!(matching >= 1 && matching < 5, "{powershell}");
+    assert!((1..5).contains(&matching), "{powershell}");
     for row in powershell["rows"].as_array().expect("rows") {
         assert!(row.to_string().to_lowercase().contains("powershell.exe"), "{row}");
     }
