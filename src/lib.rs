@@ -17,6 +17,7 @@
 //! ```
 
 pub mod annotate;
+pub mod browse;
 pub mod demo;
 pub mod detect;
 #[cfg(feature = "cli")]
@@ -227,13 +228,25 @@ impl Analyzer {
     }
 
     /// Ends the analysis: runs the searches' final steps and builds the report.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
+        self.finish_with_rows().0
+    }
+
+    /// Ends the analysis as [`finish`](Self::finish) does, keeping the arena's rows
+    /// to be browsed.
+    pub fn finish_browsable(self) -> (Report, browse::Browse) {
+        let (report, arena, lookup) = self.finish_with_rows();
+        (report, browse::Browse::new(arena, lookup))
+    }
+
+    fn finish_with_rows(mut self) -> (Report, Arena, Lookup) {
         self.end_file();
         self.summary.first_time = self.first.map(time::ctime);
         self.summary.last_time = self.last.map(time::ctime);
         let lookup = Lookup::new(&mut self.arena);
         let matches = self.detections.finish(&mut self.arena, &lookup);
-        report::build(self.files, self.summary, matches, &self.arena, &lookup, &self.records)
+        let report = report::build(self.files, self.summary, matches, &self.arena, &lookup, &self.records);
+        (report, self.arena, lookup)
     }
 
     /// Takes in one event of member `member` of the file whose first member is the

@@ -175,7 +175,8 @@ impl WasmAnalyzer {
             .inner
             .take()
             .ok_or_else(|| JsError::new("analysis already finished"))?;
-        Ok(WasmReport { report: inner.finish() })
+        let (report, browse) = inner.finish_browsable();
+        Ok(WasmReport { report, browse })
     }
 }
 
@@ -271,6 +272,8 @@ fn event_files(finding: &Finding) -> Vec<&str> {
 #[wasm_bindgen(js_name = Report)]
 pub struct WasmReport {
     report: Report,
+    /// The process creations and connections, listed beyond the findings.
+    browse: crate::browse::Browse,
 }
 
 #[wasm_bindgen(js_class = Report)]
@@ -344,6 +347,22 @@ impl WasmReport {
             .collect::<Result<Vec<Value>, _>>()
             .map_err(js_error)?;
         Ok(crate::report::csv::findings_csv(&findings))
+    }
+
+    /// Rows `start..start + count` (at most 200) of the process creations or connections
+    /// `query` (JSON: `{"list", "filter", "sort", "descending"}`) keeps, as a JSON page.
+    #[wasm_bindgen(js_name = browsePage)]
+    pub fn browse_page(&self, query: &str, start: usize, count: usize) -> Result<String, JsError> {
+        let query: crate::browse::Query = serde_json::from_str(query).map_err(js_error)?;
+        serde_json::to_string(&self.browse.page(&query, start, count)).map_err(js_error)
+    }
+
+    /// The process tree (as findings carry it) of row `row` of `list` (`processes` or
+    /// `connections`), as JSON; `null` past the end of the list.
+    #[wasm_bindgen(js_name = browseTree)]
+    pub fn browse_tree(&self, list: &str, row: usize) -> Result<String, JsError> {
+        let list: crate::browse::List = serde_json::from_value(Value::from(list)).map_err(js_error)?;
+        serde_json::to_string(&self.browse.tree(list, row, &self.report.files)).map_err(js_error)
     }
 
     /// The whole report as the CLI prints it, in one string: for small reports (tests).

@@ -8,6 +8,7 @@ import { renderReport, modelSource } from "./render.js";
 import * as settings from "./settings.js";
 import { download, htmlReport } from "./exports.js";
 import * as caseState from "./case-state.js";
+import { showBrowse } from "./browse.js";
 
 const $ = (id) => document.getElementById(id);
 const dropZone = $("drop");
@@ -196,6 +197,8 @@ async function showReport({ whole, head, stopped }) {
   results.hidden = false;
   const id = runId;
   await rerender();
+  if (id !== runId) return;
+  await showBrowse($("browse"), (msg) => ask(msg).then((data) => JSON.parse(data)));
   if (id !== runId) return;
   performance.mark("sysmon-lens:rendered");
   document.body.dataset.state = "done";

@@ -90,6 +90,8 @@ onmessage = async ({ data: msg }) => {
       files: () => heldFor(msg.id).model.files(msg.list, msg.page),
       export: () => exportBlob(heldFor(msg.id), msg),
       findings: () => heldFor(msg.id).report.items("findings", msg.start, PART_BYTES),
+      browse: () => heldFor(msg.id).report.browsePage(JSON.stringify(msg.query), msg.start, msg.count),
+      "browse-tree": () => heldFor(msg.id).report.browseTree(msg.list, msg.row),
     }[msg.action];
     if (answer) postMessage({ action: msg.action, id: msg.id, request: msg.request, data: answer() });
   } catch (err) {

@@ -151,6 +151,18 @@ impl<'a> TreeIndex<'a> {
             .collect()
     }
 
+    /// Each process row's parent row, `u32::MAX` for none.
+    pub fn into_parents(self) -> Vec<u32> {
+        self.parents
+    }
+
+    /// The process row that made connection `c`: the latest with its host and pid
+    /// started at or before it.
+    pub fn maker_of(&self, c: &ConnectionEntry) -> Option<usize> {
+        let host = c.host.map(|host| self.lookup.fold(&self.arena.strings, host));
+        self.by_pid_before((host, c.pid?), self.arena.time(c.time))
+    }
+
     fn parent_of(&self, i: usize) -> Option<usize> {
         Some(self.parents[i])
             .filter(|&parent| parent != NONE)
@@ -219,9 +231,12 @@ impl<'a> TreeIndex<'a> {
         connection_event: Option<Origin>,
         image: Option<String>,
     ) -> ProcessTree {
-        let mut tree = ProcessTree::default();
         let subject = process_event.and_then(|origin| self.lookup.process_at(self.arena, origin));
-        let Some(subject) = subject else {
+        if let Some(subject) = subject {
+            return self.tree_of(subject);
+        }
+        let mut tree = ProcessTree::default();
+        {
             // Only the connection is known: one node for the process that made it.
             let connections = &self.arena.connections;
             if let Some(c) =
@@ -242,8 +257,13 @@ impl<'a> TreeIndex<'a> {
                 });
                 tree.connections.push(self.connection(0, c));
             }
-            return tree;
-        };
+        }
+        tree
+    }
+
+    /// The tree around process row `subject`.
+    pub fn tree_of(&self, subject: usize) -> ProcessTree {
+        let mut tree = ProcessTree::default();
         let mut ids: HashMap<usize, usize> = HashMap::new();
         // Ancestors, oldest first. A log may name parents that loop (A's parent is B,
         // B's is A): a process is never its own ancestor, so the chain stops there.

@@ -235,10 +235,6 @@ pub fn build(
 fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>, records: &Records) -> Finding {
     let meta = found.detection;
     let explanation = explain(&found);
-    let location = |origin: Origin| {
-        let file = files.get(origin.file).map_or("", |f| f.name.as_str());
-        format!("{file}, {}", position(files, origin))
-    };
     let first = |event_id: u32| found.evidence.iter().find(|e| e.event_id == event_id);
     let image = found
         .row
@@ -246,12 +242,7 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>, records: &
         .and_then(Value::as_str)
         .map(str::to_string);
     let mut process_tree = index.tree(first(1).map(|e| e.origin), first(3).map(|e| e.origin), image);
-    for node in &mut process_tree.nodes {
-        node.location = node.event.map(location);
-    }
-    for connection in &mut process_tree.connections {
-        connection.location = Some(location(connection.event));
-    }
+    locate(&mut process_tree, files);
     let events = found
         .evidence
         .into_iter()
@@ -287,6 +278,20 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>, records: &
 }
 
 /// Where an event is in its file: a line of text files, a record of EVTX files.
+/// Names where each event of `tree` is ("file, line N").
+pub fn locate(tree: &mut ProcessTree, files: &[FileReport]) {
+    let location = |origin: Origin| {
+        let file = files.get(origin.file).map_or("", |f| f.name.as_str());
+        format!("{file}, {}", position(files, origin))
+    };
+    for node in &mut tree.nodes {
+        node.location = node.event.map(location);
+    }
+    for connection in &mut tree.connections {
+        connection.location = Some(location(connection.event));
+    }
+}
+
 fn position(files: &[FileReport], origin: Origin) -> String {
     match files.get(origin.file).map(|f| f.ingest.format) {
         Some("evtx") => format!("record {}", origin.line),

@@ -3,6 +3,8 @@
 /// Shared helpers: reading case directories, projecting reports.
 mod support;
 
+/// Process creations and connections listed, sorted, filtered, and their trees.
+mod browse;
 /// Every case under tests/cases: the report's projection equals expected.json.
 mod cases;
 /// The command-line tool: output formats and exit codes.
