@@ -212,8 +212,9 @@ test("the HTML report of a dropped data set shows what the page shows, with each
   const pids = await page.locator("tr.finding-row td:nth-child(7)").allTextContents();
   const hidden = pids.find((pid) => pid !== pids[0]);
   assert.ok(hidden, `findings of more than one process: ${pids}`);
+  await page.locator("tr.finding-row").first().locator("button.status-button").click();
   await page.locator("tr.finding-row").first().locator("select.status-select").selectOption("malicious");
-  await page.waitForFunction(() => document.querySelector("tr.finding-row select.status-select").value === "malicious");
+  await page.waitForFunction(() => document.querySelector("tr.finding-row .status-button")?.dataset.status === "malicious");
   await page.click("#settings summary");
   await page.selectOption("#rule-field", "process_id");
   await page.fill("#rule-value", hidden);

@@ -122,7 +122,8 @@ function ask(msg, transfer = []) {
 
 /** The worker as the source of what is shown of the report it holds. */
 function workerSource(head) {
-  return { head, view: (query) => ask({ action: "view", query }), files: (list, page) => ask({ action: "files", list, page }) };
+  return { head, view: (query) => ask({ action: "view", query }), files: (list, page) => ask({ action: "files", list, page }),
+    full: (indexes) => ask({ action: "full", indexes }) };
 }
 
 function onWorkerMessage(msg) {

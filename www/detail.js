@@ -64,8 +64,11 @@ function eventView(event, number) {
     copyableFields(Object.entries(event.fields), "fields raw", whose));
 }
 
-/** A finding's line (`item` is `{ index, finding, rule }`); its panels are built when it is first opened. */
-export function findingPanel({ index, finding, rule }) {
+/**
+ * A finding's line (`item` is `{ index, finding, rule }`); its panels are built when it is first
+ * opened, or at once when `open` (the browser's `toggle` event comes a task later).
+ */
+export function findingPanel({ index, finding, rule }, { open: openNow = false } = {}) {
   try {
     const risk = finding.risk;
     const notes = finding.explanation.notes;
@@ -84,6 +87,10 @@ export function findingPanel({ index, finding, rule }) {
     };
     summary.addEventListener("click", open); // before the browser opens it, so the panels are there when it does
     details.addEventListener("toggle", () => details.open && open());
+    if (openNow) {
+      open();
+      details.open = true;
+    }
     return details;
   } catch (err) {
     return el("div", { class: "finding finding-error", role: "note", "data-index": index, text: `This finding could not be shown: ${reason(err)}` });

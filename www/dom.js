@@ -56,21 +56,31 @@ export function guarded(what, build, tag = "div") {
  * The bar over a long list: "Showing 1–100 of 100,000" with Previous and Next, which
  * call `onPage(page)`; empty when one page holds all. `at` is `{ total, page, size }`;
  * `label` names the list (unique on the page: screen readers list every bar by it); the
- * bar is made, or `bar` is filled anew.
+ * bar is made, or `bar` is updated. Its buttons are kept across updates: the one just
+ * pressed keeps the focus, and the browser need not lay out the page to move it.
  */
 export function pagerBar({ total, page, size }, onPage, label, bar = el("nav", { class: "pager", "aria-label": label })) {
-  bar.replaceChildren();
-  if (total <= size) return bar;
+  if (total <= size) {
+    bar.replaceChildren();
+    return bar;
+  }
+  if (!bar.pager) {
+    const step = (text) => {
+      const button = el("button", { type: "button", class: text.toLowerCase(), text });
+      button.addEventListener("click", () => bar.pager.onPage(Number(button.dataset.target)));
+      return button;
+    };
+    bar.pager = { shown: el("span"), previous: step("Previous"), next: step("Next") };
+  }
+  const { shown, previous, next } = bar.pager;
+  bar.pager.onPage = onPage;
   const first = page * size;
-  const step = (label, target, enabled) => {
-    const button = el("button", { type: "button", class: label.toLowerCase(), text: label, disabled: !enabled });
-    button.addEventListener("click", () => onPage(target));
-    return button;
-  };
-  bar.append(
-    el("span", { text: `Showing ${count(first + 1)}–${count(Math.min(first + size, total))} of ${count(total)}` }),
-    step("Previous", page - 1, page > 0),
-    step("Next", page + 1, first + size < total));
+  shown.textContent = `Showing ${count(first + 1)}–${count(Math.min(first + size, total))} of ${count(total)}`;
+  Object.assign(previous, { disabled: page === 0 });
+  previous.dataset.target = page - 1;
+  Object.assign(next, { disabled: first + size >= total });
+  next.dataset.target = page + 1;
+  if (bar.firstChild !== shown) bar.replaceChildren(shown, previous, next);
   return bar;
 }
 

@@ -75,8 +75,11 @@ export function tableFrame(onChange) {
   return frame;
 }
 
-/** Draws `data` (a model view) into the frame; `setCase(item, change)` keeps a status or note. */
-export function drawTable(data, { showSuppressed, setCase }) {
+/**
+ * Draws `data` (a model view) into the frame; `setCase(item, change)` keeps a status or note,
+ * `full(indexes)` resolves to the full findings of those report indexes (a row opening).
+ */
+export function drawTable(data, { showSuppressed, setCase, full }) {
   const f = frame;
   const focusKey = document.activeElement?.dataset?.focusKey;
   const pagerSeen = pagerFocus();
@@ -91,7 +94,7 @@ export function drawTable(data, { showSuppressed, setCase }) {
   f.status.textContent = `${count(data.listed)} of ${count(data.rowCount - (showSuppressed ? 0 : data.suppressedRows))} rows listed`
     + `${choice.needle ? ` (matching “${choice.needle}”)` : ""}; ${count(data.findings)} findings: ${count(data.active)} active, `
     + `${count(data.suppressed)} suppressed${data.suppressed && !showSuppressed ? " (hidden)" : ""}.`;
-  f.body.replaceChildren(...data.rows.items.map((item) => tableRow(item, setCase)));
+  f.body.replaceChildren(...data.rows.items.map((item) => tableRow(item, { setCase, full })));
   f.empty.hidden = data.listed > 0;
   f.empty.replaceChildren(data.rowCount === 0 ? "No findings." : "No finding matches the filter and facets chosen. ", narrowed ? f.clearFilters : "");
   f.region.hidden = data.listed === 0;
@@ -137,11 +140,29 @@ function facetGroup(facet, values) {
   return group;
 }
 
-function tableRow(item, setCase) {
+function tableRow(item, { setCase, full }) {
   const { facts, reading, rule, key } = item;
   const open = el("button", { type: "button", class: "open-finding", "aria-expanded": String(openKey === key), "data-focus-key": `open ${key}`, text: facts.detection });
-  open.addEventListener("click", () => showDetail(item, setCase, open));
-  const status = statusSelect(item, setCase, `status ${key}`, `Status of ${facts.detection}, ${facts.process}, pid ${facts.pid}`);
+  // A row holds its findings' briefs; the full findings (trees, events) are asked for as it opens.
+  open.addEventListener("click", async () => {
+    let findings;
+    try {
+      findings = full(item.members.map((member) => member.index));
+      if (!Array.isArray(findings)) {
+        // The worker holds the report: the panel says so until the findings come.
+        frame.detail.replaceChildren(el("p", { class: "none", role: "status", text: `Opening ${facts.detection}, pid ${facts.pid}…` }));
+        frame.detail.hidden = false;
+        findings = await findings;
+      }
+    } catch (err) {
+      frame.detail.replaceChildren(el("p", { class: "error", role: "alert", text: `This finding could not be shown: ${err?.message ?? err}` }));
+      frame.detail.hidden = false;
+      return;
+    }
+    if (!open.isConnected) return; // redrawn meanwhile
+    showDetail({ ...item, members: item.members.map((member, i) => ({ ...member, finding: findings[i] })) }, setCase, open);
+  });
+  const status = statusButton(item, setCase, `status ${key}`, `Status of ${facts.detection}, ${facts.process}, pid ${facts.pid}`);
   // Absolute UTC times as the row gives them; first and last when they differ.
   const utc = (time) => time.replace("T", " ");
   const time = facts.first === facts.last ? utc(facts.first) : `${utc(facts.first)} – ${utc(facts.last)}`;
@@ -157,6 +178,26 @@ function tableRow(item, setCase) {
     el("td", {}, el("span", { class: `reading reading-${reading}`, text: READING_TEXT[reading] ?? reading }),
       reading !== "both" && facts.notes.length ? el("span", { class: "parted", text: facts.notes[0] }) : null),
     el("td", {}, status, item.note ? el("span", { class: "row-note", text: item.note }) : null));
+}
+
+/**
+ * A row's status as a button that becomes the status list when pressed: a page of 100
+ * `<select>`s costs the browser more to lay out than the rest of the table together.
+ */
+function statusButton(item, setCase, focusKey, label) {
+  const button = el("button", { type: "button", class: "status-button", "aria-haspopup": "listbox", "aria-label": `${label}: ${item.status}`,
+    "data-focus-key": focusKey, "data-status": item.status, text: item.status });
+  button.addEventListener("click", () => {
+    const select = statusSelect(item, setCase, focusKey, label);
+    button.replaceWith(select);
+    select.focus();
+    try {
+      select.showPicker(); // the click's user activation allows it
+    } catch {
+      // a browser without showPicker: the list is focused, and opens by the keyboard or a click
+    }
+  });
+  return button;
 }
 
 function statusSelect(item, setCase, focusKey, label) {
@@ -188,10 +229,8 @@ function showDetail(item, setCase, opener) {
   note.value = item.note;
   note.addEventListener("change", () => setCase(item, { note: note.value }));
   const heading = el("h3", { tabindex: -1, text: `${facts.detection}: ${facts.parent} → ${facts.process} (pid ${facts.pid}) on ${facts.host || "?"}` });
-  const panels = item.members.map((member) => findingPanel(member));
-  const first = panels[0];
+  const panels = item.members.map((member, i) => findingPanel(member, { open: i === 0 }));
   const readingTitles = item.members.map((member) => el("h4", { class: "reading-title", text: MODE_TITLES[member.finding?.mode] ?? "Of no known reading" }));
-  if (first?.tagName === "DETAILS") first.open = true; // its panels are built as it opens
   f.detail.replaceChildren(
     el("div", { class: "detail-head" }, heading, close),
     el("div", { class: "case" }, el("label", {}, "Status ", statusSelect(item, setCase, `detail-status ${item.key}`, "Status of this finding")), note),

@@ -8,7 +8,7 @@ import { suppressedBy } from "./settings.js";
 import { findingIdentity, stateOf } from "./case-state.js";
 
 /** Items per page of each long list. */
-export const PAGE_SIZE = { findings: 100, files: 100, problems: 50, risk: 100 };
+export const PAGE_SIZE = { findings: 50, files: 100, problems: 50, risk: 100 };
 /** How many names of a long list (hosts, users, findings behind a risk total) are given. */
 export const NAMES_SHOWN = 50;
 const MODES = ["as_published", "hardened"];

@@ -16,7 +16,8 @@ export function modelSource(report) {
   let source = modelSources.get(report);
   if (!source) {
     const model = new ReportModel(report);
-    source = { head: model.head(), view: (query) => model.view(query), files: (list, page) => model.files(list, page) };
+    source = { head: model.head(), view: (query) => model.view(query), files: (list, page) => model.files(list, page),
+      full: (indexes) => indexes.map((index) => model.report.findings[index]) };
     modelSources.set(report, source);
   }
   return source;
@@ -27,7 +28,8 @@ let shown = null;
 
 /**
  * Renders a report. `source` answers what the page shows of it (see model.js): `head`,
- * `view(query)` and `files(list, page)`, at once or as promises; by default the model of
+ * `view(query)`, `files(list, page)` and `full(indexes)` (the full findings of a row that
+ * opens), at once or as promises; by default the model of
  * `report`, held on this page. `view` holds what the user chose: rules (or a function
  * suppressedBy(finding)), threshold, showSuppressed, cases (case-state.js) and
  * setCase(item, change), called when the user sets a row's status or note. Resolves once drawn, to
@@ -130,14 +132,19 @@ async function drawFindings(state) {
     container.replaceChildren(f.input, f.facets, f.status, f.pager, f.region, f.empty, f.detail,
       el("h3", { text: "The detections" }), ...source.head.detections.map((detection) => guarded("This detection", () => renderAbout(detection))));
   }
-  drawTable(data, { showSuppressed: Boolean(view.showSuppressed), setCase: view.setCase ?? (() => {}) });
+  drawTable(data, { showSuppressed: Boolean(view.showSuppressed), setCase: view.setCase ?? (() => {}), full: source.full });
   renderHeadline(source.head, data, Boolean(view.showSuppressed));
   const turn = (page) => {
     state.pages = { ...state.pages, risk: page };
     const seen = pagerFocus();
     drawFindings(state).then(() => restorePagerFocus(seen));
   };
-  document.getElementById("risk").replaceChildren(guarded("Risk by object", () => renderRisk(data.risk, view.threshold, turn)));
+  // Risk depends on the rules, not on the findings' page: it is drawn again only when it changed.
+  const riskKey = JSON.stringify([data.risk, view.threshold]);
+  if (state.riskKey !== riskKey) {
+    state.riskKey = riskKey;
+    document.getElementById("risk").replaceChildren(guarded("Risk by object", () => renderRisk(data.risk, view.threshold, turn)));
+  }
   return true;
 }
 

@@ -15,6 +15,7 @@
 //               | {action: "view", id, request, query} | {action: "files", id, request, list, page}
 //               | {action: "export", id, request, format: "json" | "csv" | "html" | "navigator", query}
 //               | {action: "findings", id, request, start}: the next part of the full findings, for the HTML report
+//               | {action: "full", id, request, indexes}: those full findings (a row opened), as a list
 //               | {action: "release"} (the report is no longer shown)
 // Messages out: {action: "ready", defaults} | {action: "progress", id, file, bytes, events}
 //               | {action: "report", id, whole, head, stopped, memory: wasm memory bytes}: whole,
@@ -22,7 +23,7 @@
 //                 ({action: "part", id, list: "files" | "findings" | "risk_totals", data: JSON array text});
 //                 else head is ReportModel.head(), and the page asks for views and pages of files
 //               | {action: "report-end", id} | {action: "demo", data: XML text}
-//               | {action: "view" | "files" | "export" | "findings", id, request, data}: the answer (export: a Blob,
+//               | {action: "view" | "files" | "export" | "findings" | "full", id, request, data}: the answer (export: a Blob,
 //                 or for "html" what the page needs to write the report; findings: [JSON array text, next start])
 //               | {action: "error", id, request, data, fatal}: fatal when the wasm instance is lost
 //               | {action: "split", id, file, cut, absorbed}: a file was read by two workers (absorbed: the
@@ -88,6 +89,7 @@ onmessage = async ({ data: msg }) => {
     const answer = {
       view: () => view(heldFor(msg.id), msg.query),
       files: () => heldFor(msg.id).model.files(msg.list, msg.page),
+      full: () => fullFindings(heldFor(msg.id), msg.indexes),
       export: () => exportBlob(heldFor(msg.id), msg),
       findings: () => heldFor(msg.id).report.items("findings", msg.start, PART_BYTES),
       browse: () => heldFor(msg.id).report.browsePage(JSON.stringify(msg.query), msg.start, msg.count),
@@ -342,13 +344,19 @@ function modelOf(report) {
   return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") });
 }
 
-/** The model's view, with the full findings of the rows shown and of the row opened. */
+/** The model's view, with the full findings of the row opened; the rows shown carry briefs (what the table shows). */
 function view({ report, model }, query) {
   const data = model.view(query);
-  const members = [...data.rows.items, ...(data.opened ? [data.opened] : [])].flatMap((item) => item.members);
-  const full = JSON.parse(report.findingsAt(Uint32Array.from(members.map((member) => member.index))));
-  members.forEach((member, i) => { member.finding = full[i]; });
+  if (data.opened) {
+    const full = fullFindings({ report }, data.opened.members.map((member) => member.index));
+    data.opened.members.forEach((member, i) => { member.finding = full[i]; });
+  }
   return data;
+}
+
+/** The full findings of report indexes `indexes`, as a row's detail shows them. */
+function fullFindings({ report }, indexes) {
+  return JSON.parse(report.findingsAt(Uint32Array.from(indexes)));
 }
 
 function exportBlob({ report, model, inputs }, { format, query }) {
