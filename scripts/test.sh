@@ -13,7 +13,7 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo test --locked
 
-(cd e2e && node --test --test-reporter=spec read-file.test.mjs wasm.test.mjs page.test.mjs offline.test.mjs analyst.test.mjs hostile.test.mjs scale.test.mjs large.test.mjs workers.test.mjs a11y.test.mjs triage.test.mjs detail.test.mjs exports.test.mjs browse.test.mjs)
+(cd e2e && node --test --test-reporter=spec read-file.test.mjs wasm.test.mjs page.test.mjs offline.test.mjs analyst.test.mjs hostile.test.mjs scale.test.mjs large.test.mjs workers.test.mjs suppress.test.mjs a11y.test.mjs triage.test.mjs detail.test.mjs exports.test.mjs browse.test.mjs)
 # A bounded fuzzing run (a minute per target) so that a crash or a report mismatch fails here.
 scripts/fuzz.sh 60
 echo "all tests passed; page screenshots in e2e/artifacts/"

@@ -14,6 +14,9 @@ pub struct DetectionMeta {
     pub author: &'static str,
     pub description: &'static str,
     pub search: &'static str,
+    /// The fields of its output rows (the search's `table` or `tstats … by`, and those the
+    /// hardened reading adds): the only fields a suppression rule can test.
+    pub output_fields: &'static [&'static str],
     pub how_to_implement: &'static str,
     pub known_false_positives: &'static str,
     /// What the published search does that a reader of its description might not expect.
@@ -55,6 +58,19 @@ pub static SPAWN_DISCOVERY: DetectionMeta = DetectionMeta {
     author: "Michael Haag, Splunk",
     description: "The following analytic identifies MSIExec spawning multiple discovery commands, including spawning Cmd.exe or PowerShell.exe. Typically, child processes are not common from MSIExec other than MSIExec spawning itself.",
     search: "| tstats `security_content_summariesonly` count min(_time) as firstTime max(_time) as lastTime from datamodel=Endpoint.Processes where Processes.parent_process_name=msiexec.exe Processes.process_name IN (\"powershell.exe\",\"cmd.exe\", \"nltest.exe\",\"ipconfig.exe\",\"systeminfo.exe\") by Processes.dest Processes.user Processes.parent_process_name Processes.process_name Processes.original_file_name Processes.process Processes.process_id Processes.parent_process_id \n| `drop_dm_object_name(Processes)` \n| `security_content_ctime(firstTime)` \n| `security_content_ctime(lastTime)` \n| `windows_msiexec_spawn_discovery_command_filter`",
+    output_fields: &[
+        "dest",
+        "user",
+        "parent_process_name",
+        "process_name",
+        "original_file_name",
+        "process",
+        "process_id",
+        "parent_process_id",
+        "count",
+        "firstTime",
+        "lastTime",
+    ],
     how_to_implement: HOW_TO_IMPLEMENT,
     known_false_positives: "False positives will be present with MSIExec spawning Cmd or PowerShell. Filtering will be needed. In addition, add other known discovery processes to enhance query.",
     published_quirks: &[
@@ -90,6 +106,19 @@ pub static HTTP_FROM_MSIEXEC: DetectionMeta = DetectionMeta {
     author: "Michael Haag, Splunk",
     description: "The following analytic detects MSIExec making network connections over ports 443 or 80. This behavior is identified by correlating process creation events from Endpoint Detection and Response (EDR) agents with network traffic logs. Typically, MSIExec does not perform network communication to the internet, making this activity unusual and potentially indicative of malicious behavior. If confirmed malicious, an attacker could be using MSIExec to download or communicate with external servers, potentially leading to data exfiltration, command and control (C2) communication, or further malware deployment.",
     search: "| tstats `security_content_summariesonly`\n count\n FROM datamodel=Endpoint.Processes where\n `process_msiexec`\n by _time Processes.action Processes.dest Processes.original_file_name\n Processes.parent_process Processes.parent_process_exec\n Processes.parent_process_guid Processes.parent_process_id\n Processes.parent_process_name Processes.parent_process_path\n Processes.process Processes.process_exec Processes.process_guid\n Processes.process_hash Processes.process_id\n Processes.process_integrity_level Processes.process_name\n Processes.process_path Processes.user Processes.user_id\n Processes.vendor_product\n| `drop_dm_object_name(Processes)`\n| `security_content_ctime(firstTime)`\n| `security_content_ctime(lastTime)`\n| join process_id [\n | tstats `security_content_summariesonly`\n count\n FROM datamodel=Network_Traffic.All_Traffic where\n All_Traffic.dest_port IN (\"80\",\"443\")\n by All_Traffic.action All_Traffic.app All_Traffic.bytes\n All_Traffic.bytes_in All_Traffic.bytes_out All_Traffic.dest\n All_Traffic.dest_ip All_Traffic.dest_port All_Traffic.dvc\n All_Traffic.protocol All_Traffic.protocol_version All_Traffic.src\n All_Traffic.src_ip All_Traffic.src_port All_Traffic.transport\n All_Traffic.user All_Traffic.vendor_product All_Traffic.direction\n All_Traffic.process_id\n | `drop_dm_object_name(All_Traffic)`\n]\n| table _time user dest parent_process_name process_name\n process_path process process_id dest_port dest_ip\n| `windows_http_network_communication_from_msiexec_filter`",
+    output_fields: &[
+        "_time",
+        "user",
+        "dest",
+        "dest_host",
+        "parent_process_name",
+        "process_name",
+        "process_path",
+        "process",
+        "process_id",
+        "dest_port",
+        "dest_ip",
+    ],
     how_to_implement: HOW_TO_IMPLEMENT,
     known_false_positives: "False positives will be present and filtering is required.",
     published_quirks: &[

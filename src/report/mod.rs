@@ -5,6 +5,7 @@
 
 pub mod coverage;
 pub mod csv;
+pub mod suppress;
 
 use crate::annotate::process_tree::{ProcessTree, TreeIndex};
 use crate::annotate::{self, Annotations, Risk};
@@ -19,6 +20,7 @@ use coverage::CoverageReport;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use suppress::Rule;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -28,6 +30,18 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub risk_totals: Vec<RiskTotal>,
     pub detections: Vec<DetectionInfo>,
+    /// The suppression rules applied (`scan --rules`), when any were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// Rules applied to a report: its findings are kept, each suppressed one marked with
+/// its rule, and risk is totalled without them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suppression {
+    pub rules: Vec<Rule>,
+    /// How many findings a rule suppressed.
+    pub suppressed: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -76,6 +90,9 @@ pub struct Finding {
     pub explanation: Explanation,
     pub process_tree: ProcessTree,
     pub events: Vec<EventRef>,
+    /// The index of the rule that suppressed it, when rules were applied and one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<usize>,
 }
 
 /// Why a finding fired: the conditions it met, where each output field came from,
@@ -169,6 +186,8 @@ pub struct DetectionInfo {
     pub references: &'static [&'static str],
     pub data_sources: &'static [&'static str],
     pub search: &'static str,
+    /// The fields of its output rows: those a suppression rule can test.
+    pub output_fields: &'static [&'static str],
 }
 
 impl From<&DetectionMeta> for DetectionInfo {
@@ -187,6 +206,7 @@ impl From<&DetectionMeta> for DetectionInfo {
             references: meta.references,
             data_sources: meta.data_sources,
             search: meta.search,
+            output_fields: meta.output_fields,
         }
     }
 }
@@ -229,6 +249,26 @@ pub fn build(
         findings,
         risk_totals,
         detections: meta::ALL.iter().map(|meta| DetectionInfo::from(*meta)).collect(),
+        suppression: None,
+    }
+}
+
+impl Report {
+    /// Applies suppression rules: marks each finding a rule suppresses and totals risk
+    /// without them, as the page does with the same rules.
+    pub fn suppress(&mut self, rules: Vec<Rule>) {
+        let by = suppress::suppressed_by(self.findings.iter().map(|f| (f.detection_id, &f.row)), &rules);
+        for (finding, rule) in self.findings.iter_mut().zip(by) {
+            finding.suppressed_by = rule;
+        }
+        self.risk_totals = risk_totals(&self.findings);
+        let suppressed = self.findings.iter().filter(|f| f.suppressed_by.is_some()).count();
+        self.suppression = Some(Suppression { rules, suppressed });
+    }
+
+    /// The findings no rule suppressed.
+    pub fn active_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed_by.is_none())
     }
 }
 
@@ -274,6 +314,7 @@ fn finding(found: Match, files: &[FileReport], index: &TreeIndex<'_>, records: &
         process_tree,
         row: found.row,
         events,
+        suppressed_by: None,
     }
 }
 
@@ -301,7 +342,8 @@ fn position(files: &[FileReport], origin: Origin) -> String {
 
 fn risk_totals(findings: &[Finding]) -> Vec<RiskTotal> {
     let mut totals: BTreeMap<(&'static str, String), (u64, Vec<usize>)> = BTreeMap::new();
-    for (index, finding) in findings.iter().enumerate().filter(|(_, f)| f.mode == Mode::AsPublished) {
+    let counted = |finding: &Finding| finding.mode == Mode::AsPublished && finding.suppressed_by.is_none();
+    for (index, finding) in findings.iter().enumerate().filter(|(_, f)| counted(f)) {
         for object in &finding.risk.risk_objects {
             let total = totals.entry((object.kind, object.value.clone())).or_default();
             total.0 += u64::from(object.score);

@@ -26,3 +26,29 @@ fn every_case_matches_its_expected_report() {
         assert_eq!(actual, expected, "case {case}");
     }
 }
+
+/// A suppression rule may name only a detection's output fields: every row of every case
+/// holds no other.
+#[test]
+fn every_finding_row_holds_only_its_detections_output_fields() {
+    let mut rows = 0;
+    for case in case_names() {
+        let report = analyze_case(&case);
+        for finding in &report.findings {
+            let info = report
+                .detections
+                .iter()
+                .find(|d| d.id == finding.detection_id)
+                .expect("the finding's detection is listed");
+            for field in finding.row.keys() {
+                assert!(
+                    info.output_fields.contains(&field.as_str()),
+                    "{case}: {field} of {}",
+                    info.name
+                );
+            }
+            rows += 1;
+        }
+    }
+    assert!(rows >= 50, "{rows} rows");
+}

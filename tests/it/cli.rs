@@ -302,3 +302,79 @@ fn demo_prints_a_sample_that_scans_with_findings() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(report["findings"].as_array().expect("findings").len(), 10);
 }
+
+#[test]
+fn rules_hide_findings_from_table_and_csv_mark_them_in_json_and_set_the_exit_code() {
+    let dir = TempDir::new("rules");
+    let all = dir.write(
+        "all.json",
+        br#"[{"detection_id": "b0fd38c7-f71a-43a2-870e-f3ca06bcdd99", "field": "process_name", "match": "wildcard", "value": "MSI*.EXE"}]"#,
+    );
+    let json = scan(&["--format", "json", "--rules", &all], "d2_hit");
+    assert_eq!(json.status.code(), Some(0), "every finding suppressed: exit 0");
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["suppressed_by"] == 0),
+        "each kept, marked with its rule"
+    );
+    assert_eq!(report["suppression"]["suppressed"], findings.len());
+    assert_eq!(
+        report["risk_totals"],
+        serde_json::json!([]),
+        "no risk from suppressed findings"
+    );
+
+    let table = String::from_utf8(scan(&["--rules", &all], "d2_hit").stdout).expect("UTF-8");
+    assert!(
+        table.contains(&format!("Suppressed: {0} of {0} findings, by 1 rule", findings.len())),
+        "{table}"
+    );
+    assert!(table.contains("No findings."), "{table}");
+    let csv = String::from_utf8(scan(&["--format", "csv", "--rules", &all], "d2_hit").stdout).expect("UTF-8");
+    assert_eq!(csv.lines().count(), 1, "the header alone: {csv}");
+
+    let other = dir.write(
+        "other.json",
+        br#"[{"detection_id": "*", "field": "process_name", "match": "equals", "value": "notepad.exe"}]"#,
+    );
+    let kept = scan(&["--format", "json", "--rules", &other], "d2_hit");
+    assert_eq!(kept.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&kept.stdout).expect("JSON report");
+    assert_eq!(report["suppression"]["suppressed"], 0);
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f.get("suppressed_by").is_none())
+    );
+    let without: serde_json::Value =
+        serde_json::from_slice(&scan(&["--format", "json"], "d2_hit").stdout).expect("JSON report");
+    assert_eq!(report["risk_totals"], without["risk_totals"]);
+    assert!(
+        without.get("suppression").is_none(),
+        "without --rules the report is as before"
+    );
+}
+
+#[test]
+fn a_rules_file_that_cannot_be_used_is_refused_by_name_before_any_scan() {
+    let dir = TempDir::new("bad-rules");
+    let bad = dir.write(
+        "bad.json",
+        br#"[{"detection_id": "*", "field": "host", "match": "equals", "value": "x"}]"#,
+    );
+    let out = scan(&["--rules", &bad], "d2_hit");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no report");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.json: suppression rules refused: rule #1: no detection outputs a field host"),
+        "{stderr}"
+    );
+    let missing = scan(&["--rules", "/nonexistent/rules.json"], "d2_hit");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/rules.json"));
+}

@@ -2,7 +2,7 @@
 //! prints the report as a table, one JSON document, or CSV.
 //!
 //! Exit status, as ripgrep's, decided once the report is printed: 0 when there are no
-//! findings, 1 when there are, 2 when a path could not be read, a file named on the command
+//! findings (none but suppressed ones), 1 when there are, 2 when a path could not be read, a file named on the command
 //! line gave nothing to analyze (empty, not a log), or the arguments or the output failed.
 
 mod scan;
@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use sysmon_lens::Report;
 use sysmon_lens::generate::{Plan, Shape, generate};
 use sysmon_lens::report::csv::findings_csv;
+use sysmon_lens::report::suppress::{Rule, parse_rules};
 use visible::visible;
 
 const NO_FINDINGS: u8 = 0;
@@ -48,6 +49,9 @@ enum Command {
         /// Parse every event in full with the parser, without the prefilter or the one-pass XML and JSON readers (same report, slower; the reference).
         #[arg(long)]
         parse_everything: bool,
+        /// Suppression rules to apply: a JSON list of {detection_id, field, match, value}, as the page exports them. Suppressed findings stay in the JSON report, marked; the table and CSV leave them out, and risk is totalled without them.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
         /// Threads a large XML or JSON Lines log is read on (same report with any number).
         #[arg(long, default_value_t = default_threads(), value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: u16,
@@ -108,16 +112,18 @@ enum OutputFormat {
 }
 
 fn main() -> ExitCode {
-    let (format, paths, options) = match Cli::parse().command {
+    let (format, paths, rules, options) = match Cli::parse().command {
         Command::Scan {
             format,
             timing,
             parse_everything,
+            rules,
             threads,
             paths,
         } => (
             format,
             paths,
+            rules,
             Options {
                 timing,
                 parse_everything,
@@ -144,7 +150,20 @@ fn main() -> ExitCode {
             };
         }
     };
-    match scan(&paths, options).and_then(|scanned| print(&scanned.report, format).map(|()| scanned)) {
+    let rules = match rules.as_deref().map(read_rules).transpose() {
+        Ok(rules) => rules,
+        Err(err) => {
+            eprintln!("sysmon-lens: {err:#}");
+            return ExitCode::from(ERROR);
+        }
+    };
+    let scanned = scan(&paths, options).map(|mut scanned| {
+        if let Some(rules) = rules {
+            scanned.report.suppress(rules);
+        }
+        scanned
+    });
+    match scanned.and_then(|scanned| print(&scanned.report, format).map(|()| scanned)) {
         Ok(scanned) => ExitCode::from(exit_status(&scanned)),
         Err(err) => {
             eprintln!("sysmon-lens: {err:#}");
@@ -162,11 +181,17 @@ fn exit_status(scanned: &Scanned) -> u8 {
     }
     if scanned.failures > 0 || !unread.is_empty() {
         ERROR
-    } else if scanned.report.findings.is_empty() {
+    } else if scanned.report.active_findings().next().is_none() {
         NO_FINDINGS
     } else {
         FINDINGS
     }
+}
+
+/// The suppression rules in `path`, or why they cannot be used.
+fn read_rules(path: &Path) -> Result<Vec<Rule>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path)))?;
+    parse_rules(&text).with_context(|| format!("{}: suppression rules refused", shown(path)))
 }
 
 fn write_generated(plan: Plan, out: &Path, manifest_path: Option<&Path>) -> Result<()> {
@@ -199,8 +224,7 @@ fn print(report: &Report, format: OutputFormat) -> Result<()> {
         }
         OutputFormat::Csv => {
             let findings = report
-                .findings
-                .iter()
+                .active_findings()
                 .map(serde_json::to_value)
                 .collect::<serde_json::Result<Vec<_>>>()?;
             out.write_all(findings_csv(&findings).as_bytes())?;

@@ -1,6 +1,6 @@
 //! The report as a table for a terminal: per file what was read, then the findings by
-//! detection, then risk by object. Every string that came from the input is printed
-//! through [`visible`], so the logs cannot drive the terminal.
+//! detection (those no suppression rule hides), then risk by object. Every string that
+//! came from the input is printed through [`visible`], so the logs cannot drive the terminal.
 
 use crate::visible::visible;
 use serde_json::Value;
@@ -12,7 +12,17 @@ use sysmon_lens::ingest::decode::Encoding;
 pub fn print_table(report: &Report, out: &mut impl Write) -> io::Result<()> {
     print_files(report, out)?;
     writeln!(out)?;
-    if report.findings.is_empty() {
+    if let Some(suppression) = &report.suppression {
+        let rules = suppression.rules.len();
+        writeln!(
+            out,
+            "Suppressed: {} of {} findings, by {rules} rule{} (listed in the JSON report).\n",
+            suppression.suppressed,
+            report.findings.len(),
+            if rules == 1 { "" } else { "s" }
+        )?;
+    }
+    if report.active_findings().next().is_none() {
         return writeln!(out, "No findings.");
     }
     print_findings(report, out)?;
@@ -90,8 +100,7 @@ fn print_files(report: &Report, out: &mut impl Write) -> io::Result<()> {
 fn print_findings(report: &Report, out: &mut impl Write) -> io::Result<()> {
     for detection in &report.detections {
         let findings: Vec<_> = report
-            .findings
-            .iter()
+            .active_findings()
             .filter(|f| f.detection_id == detection.id)
             .collect();
         if findings.is_empty() {
