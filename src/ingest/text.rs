@@ -88,7 +88,7 @@ impl TextIngest {
 
     /// Puts a [`continuing`](Self::continuing) reader in collecting mode: it frames,
     /// prefilters and counts as usual, but keeps each record that needs parsing, and each
-    /// skip, for the first reader ([`residue`](super::residue)); it hands on no events.
+    /// skip, for the first reader ([`residue`]); it hands on no events.
     pub fn collecting(mut self) -> Self {
         self.residue = Some(Collected::default());
         self
