@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { artifacts, www } from "./support.mjs";
+import { artifacts, coreDetections, www } from "./support.mjs";
 import { launch, drop } from "./browser.mjs";
 
 const KEYS = {
@@ -154,6 +154,7 @@ test("a catastrophic wildcard rule in storage: the report renders at once, no lo
 
 // (c) The matcher and the checks, in Node.
 const settings = await import(pathToFileURL(path.join(www, "settings.js")).href);
+settings.setDetections(await coreDetections()); // as the page's worker gives them when ready
 
 test("wildcard: * is any run, case-insensitive, nothing else is special", () => {
   const { wildcardMatch: match } = settings;

@@ -1,7 +1,7 @@
 // Helpers shared by the end-to-end tests: paths, a static server on a free port,
 // the browser, and the native CLI.
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -39,6 +39,13 @@ export const chromiumArgs = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
   "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
 ];
+
+/** The core's detections as the page's worker gives them to settings.js: `[{ id, name, output_fields }]`, from the wasm. */
+export async function coreDetections() {
+  const { default: init, detectionList } = await import("../www/pkg/sysmon_lens.js");
+  await init({ module_or_path: readFileSync(path.join(www, "pkg", "sysmon_lens_bg.wasm")) });
+  return JSON.parse(detectionList());
+}
 
 /** Input files of a case directory (everything but expected.json), in name order. */
 export function caseInputs(name) {

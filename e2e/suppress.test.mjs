@@ -8,13 +8,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { caseInputs, caseNames, cli } from "./support.mjs";
+import { caseInputs, caseNames, cli, coreDetections } from "./support.mjs";
 import { ReportModel } from "../www/model.js";
 import * as settings from "../www/settings.js";
 
 let dir;
 let inputs;
-before(() => {
+before(async () => {
+  settings.setDetections(await coreDetections()); // as the page's worker gives them when ready
   dir = mkdtempSync(path.join(tmpdir(), "sysmon-lens-suppress-"));
   const demo = path.join(dir, "demo.xml");
   writeFileSync(demo, execFileSync(cli, ["demo"]));
@@ -95,9 +96,10 @@ test("the CLI and the page suppress the same findings by the same rule, and tota
   assert.ok(compared >= 40 && suppressedSeen > 0);
 });
 
-test("the CLI and the page accept and refuse the same rules, and know the same output fields", () => {
+test("the CLI and the page accept and refuse the same rules", async () => {
   const plain = scan(null).report;
-  assert.deepEqual(Object.fromEntries(plain.detections.map((d) => [d.id, d.output_fields])), settings.OUTPUT_FIELDS);
+  assert.deepEqual(await coreDetections(), plain.detections.map(({ id, name, output_fields }) => ({ id, name, output_fields })),
+    "the page's detections are the report's");
   const base = { detection_id: "*", field: "process_name", match: "equals", value: "cmd.exe" };
   const candidates = [
     base,

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { artifacts, casesDir, caseInputs, datasetsDir } from "./support.mjs";
+import { artifacts, casesDir, caseInputs, datasetsDir, nativeReport } from "./support.mjs";
 import { launch } from "./browser.mjs";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -342,6 +342,10 @@ test("settings that cannot mislead: fields from the detection's output, a rule t
   const { context, page, problems } = await openPage();
   await demo(page);
   await page.click("#settings summary");
+  // The detections offered are the core's, as its report lists them.
+  const { detections } = nativeReport(casesDir, caseInputs("d2_hit"));
+  assert.deepEqual(await page.locator("#rule-detection option").evaluateAll((os) => os.map((o) => `${o.value} ${o.textContent}`)),
+    ["* Any detection", ...detections.map((d) => `${d.id} ${d.name}`)]);
   const fields = () => page.locator("#rule-field option").allTextContents();
   await page.selectOption("#rule-detection", D1);
   assert.ok((await fields()).includes("original_file_name"));

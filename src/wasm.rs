@@ -410,6 +410,27 @@ pub fn demo_sample() -> String {
     crate::demo::sample()
 }
 
+/// Each detection the core runs, `[{id, name, output_fields}]`, as JSON: the page's rule
+/// form and its checks take them from here.
+#[wasm_bindgen(js_name = detectionList)]
+pub fn detection_list() -> Result<String, JsError> {
+    #[derive(Serialize)]
+    struct Detection {
+        id: &'static str,
+        name: &'static str,
+        output_fields: &'static [&'static str],
+    }
+    let list: Vec<Detection> = crate::detect::meta::ALL
+        .iter()
+        .map(|meta| Detection {
+            id: meta.id,
+            name: meta.name,
+            output_fields: meta.output_fields,
+        })
+        .collect();
+    serde_json::to_string(&list).map_err(js_error)
+}
+
 /// The default extended discovery list of the hardened reading, as JSON.
 #[wasm_bindgen(js_name = defaultOptions)]
 pub fn default_options() -> Result<String, JsError> {

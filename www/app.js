@@ -139,6 +139,11 @@ function onWorkerMessage(msg) {
   switch (msg.action) {
     case "ready":
       defaults = msg.defaults.discovery_programs;
+      settings.setDetections(msg.detections);
+      $("rule-detection").replaceChildren(el("option", { value: "*", text: "Any detection" }),
+        ...msg.detections.map((detection) => el("option", { value: detection.id, text: detection.name })));
+      fillRuleFields();
+      renderRules();
       if (!$("programs").value) $("programs").value = settings.formatPrograms(settings.programs() ?? defaults);
       document.body.dataset.ready = "true";
       break;

@@ -24,11 +24,16 @@ const LIMITS = {
 };
 const MATCHES = ["equals", "contains", "wildcard"];
 
-/** Each detection's output fields (its search's `table` or `stats … by`), the only fields a rule can test. */
-export const OUTPUT_FIELDS = {
-  "e9d05aa2-32f0-411b-930c-5b8ca5c4fcee": ["dest", "user", "parent_process_name", "process_name", "original_file_name", "process", "process_id", "parent_process_id", "count", "firstTime", "lastTime"],
-  "b0fd38c7-f71a-43a2-870e-f3ca06bcdd99": ["_time", "user", "dest", "dest_host", "parent_process_name", "process_name", "process_path", "process", "process_id", "dest_port", "dest_ip"],
-};
+/**
+ * Each detection's output fields (its search's `table` or `stats … by`), the only fields a
+ * rule can test: from the core's list of detections (`setDetections`), given when its
+ * worker is ready. Until then no rule is refused for its detection or field.
+ */
+const OUTPUT_FIELDS = {};
+/** Takes the core's detections, `[{ id, output_fields }]`. */
+export function setDetections(list) {
+  for (const { id, output_fields: fields } of list) OUTPUT_FIELDS[id] = [...fields];
+}
 /** The fields a rule for `detectionId` (or "*", any) can test. */
 export function fieldsFor(detectionId) {
   const lists = detectionId === "*" ? Object.values(OUTPUT_FIELDS) : [OUTPUT_FIELDS[detectionId] ?? []];
@@ -88,6 +93,7 @@ function ruleProblem(rule) {
 
 /** Why a well-formed rule can never suppress anything, or null. */
 export function neverMatches(rule) {
+  if (Object.keys(OUTPUT_FIELDS).length === 0) return null; // the detections are not known yet
   if (rule.detection_id !== "*" && !OUTPUT_FIELDS[rule.detection_id]) return `no detection has the id ${rule.detection_id}`;
   const fields = fieldsFor(rule.detection_id);
   const scope = rule.detection_id === "*" ? "no detection" : "this detection";

@@ -17,7 +17,7 @@
 //               | {action: "findings", id, request, start}: the next part of the full findings, for the HTML report
 //               | {action: "full", id, request, indexes}: those full findings (a row opened), as a list
 //               | {action: "release"} (the report is no longer shown)
-// Messages out: {action: "ready", defaults} | {action: "progress", id, file, bytes, events}
+// Messages out: {action: "ready", defaults, detections: [{id, name, output_fields}]} | {action: "progress", id, file, bytes, events}
 //               | {action: "report", id, whole, head, stopped, memory: wasm memory bytes}: whole,
 //                 head is the report's JSON with its long lists empty and parts follow
 //                 ({action: "part", id, list: "files" | "findings" | "risk_totals", data: JSON array text});
@@ -29,7 +29,7 @@
 //               | {action: "split", id, file, cut, absorbed}: a file was read by two workers (absorbed: the
 //                 second's part was taken, else this worker read it again itself)
 // The "part" role: in {module, file, cut, head}; out {progress: bytes} | {residue: Uint8Array} | {error}.
-import init, { Analyzer, PartReader, defaultOptions, demoSample } from "./pkg/sysmon_lens.js";
+import init, { Analyzer, PartReader, defaultOptions, demoSample, detectionList } from "./pkg/sysmon_lens.js";
 import { readFile } from "./read-file.js";
 import { ReportModel } from "./model.js";
 import { compileCore } from "./wasm-core.js";
@@ -71,7 +71,7 @@ console.error = (...args) => {
 ready?.then(
   (instance) => {
     exports = instance;
-    postMessage({ action: "ready", defaults: JSON.parse(defaultOptions()) });
+    postMessage({ action: "ready", defaults: JSON.parse(defaultOptions()), detections: JSON.parse(detectionList()) });
   },
   (err) => postMessage({ action: "error", data: String(err), fatal: true }),
 );
