@@ -24,6 +24,8 @@ pub struct DetectionMeta {
     pub analytic_stories: &'static [&'static str],
     pub references: &'static [&'static str],
     pub data_sources: &'static [&'static str],
+    /// The Sysmon EventIDs its searches read: the prefilter parses these and counts the rest.
+    pub event_ids: &'static [u32],
     pub mitre_attack_ids: &'static [&'static str],
     pub kill_chain_phases: &'static [&'static str],
     pub nist: &'static [&'static str],
@@ -84,6 +86,7 @@ pub static SPAWN_DISCOVERY: DetectionMeta = DetectionMeta {
         "https://attack.mitre.org/techniques/T1218/007/",
     ],
     data_sources: &["Sysmon EventID 1"],
+    event_ids: &[1],
     mitre_attack_ids: &["T1218.007"],
     kill_chain_phases: &["Exploitation"],
     nist: &["DE.CM"],
@@ -137,6 +140,7 @@ pub static HTTP_FROM_MSIEXEC: DetectionMeta = DetectionMeta {
         "Sysmon EventID 1",
         "Sysmon EventID 3",
     ],
+    event_ids: &[1, 3],
     mitre_attack_ids: &["T1218.007"],
     kill_chain_phases: &["Exploitation"],
     nist: &["DE.AE"],
@@ -153,3 +157,30 @@ pub static HTTP_FROM_MSIEXEC: DetectionMeta = DetectionMeta {
 
 /// Every detection the product runs.
 pub static ALL: [&DetectionMeta; 2] = [&SPAWN_DISCOVERY, &HTTP_FROM_MSIEXEC];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The EventIDs a detection reads are those of its published Sysmon data sources.
+    #[test]
+    fn event_ids_are_those_of_the_sysmon_data_sources() {
+        for detection in ALL {
+            let from_sources: Vec<u32> = detection
+                .data_sources
+                .iter()
+                .filter_map(|source| source.strip_prefix("Sysmon EventID "))
+                .map(|id| id.parse().expect("a number"))
+                .collect();
+            assert_eq!(from_sources, detection.event_ids, "{}", detection.name);
+        }
+    }
+
+    #[test]
+    fn the_prefilter_parses_exactly_the_eventids_some_detection_reads() {
+        let parsed: Vec<u32> = (0..=255)
+            .filter(|&id| crate::ingest::prefilter::is_read_by_detections(id))
+            .collect();
+        assert_eq!(parsed, [1, 3]);
+    }
+}

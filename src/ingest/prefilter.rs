@@ -25,12 +25,16 @@
 use super::json;
 use super::xml::parse::{Clean, parses_cleanly};
 use super::xml::plain::plain_event;
+use crate::detect::meta;
 use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
-/// EventIDs the detections read: process creation and network connection.
+/// EventIDs the detections read (today process creation and network connection), as
+/// each detection's metadata lists them.
 pub fn is_read_by_detections(event_id: u32) -> bool {
-    matches!(event_id, 1 | 3)
+    meta::ALL
+        .iter()
+        .any(|detection| detection.event_ids.contains(&event_id))
 }
 
 /// What the prefilter decided for one record.
