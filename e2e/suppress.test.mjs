@@ -1,14 +1,16 @@
-// Suppression, the CLI's (`scan --rules`, in the core) against the page's (settings.js and
-// model.js, as the page runs them): on every case and the demo, for rules drawn at random
-// from the findings' own values (cut, re-cased, starred), both hide the same findings by
-// the same rule and total the same risk; both accept and refuse the same rules.
+// Suppression, the CLI's (`scan --rules`) against the page's (the rules settings.js keeps,
+// applied by the wasm build of the core and read by model.js, as the worker does): on every
+// case and the demo, for rules drawn at random from the findings' own values (cut,
+// re-cased, starred), both hide the same findings by the same rule and total the same
+// risk; both accept and refuse the same rules.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { caseInputs, caseNames, cli, coreDetections } from "./support.mjs";
+import { Analyzer } from "../www/pkg/sysmon_lens.js";
 import { ReportModel } from "../www/model.js";
 import * as settings from "../www/settings.js";
 
@@ -22,6 +24,17 @@ before(async () => {
   // The cases of bad input are left out: a file that gives nothing makes the exit status 2.
   inputs = [demo, ...caseNames().filter((name) => !/^(bad|fuzz)_/.test(name)).flatMap(caseInputs)];
 });
+
+/** The inputs analyzed by the wasm build, as the page's worker does: the report it holds. */
+function wasmReport() {
+  const analyzer = new Analyzer();
+  for (const file of inputs) {
+    analyzer.beginFile(file);
+    analyzer.feed(readFileSync(file));
+    analyzer.endFile();
+  }
+  return analyzer.finish();
+}
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The CLI's JSON report of every input, with `rules` applied when given; its exit status. */
@@ -71,7 +84,8 @@ test("the CLI and the page suppress the same findings by the same rule, and tota
   const { report: plain, status: plainStatus, stderr } = scan(null);
   assert.equal(plainStatus, 1, stderr);
   assert.ok(plain.findings.length >= 20, `${plain.findings.length} findings`);
-  const model = new ReportModel(plain);
+  const held = wasmReport();
+  const model = new ReportModel(plain, { suppress: (rules) => JSON.parse(held.suppression(JSON.stringify(rules))) });
   const next = random(20261129);
   let compared = 0;
   let suppressedSeen = 0;

@@ -331,6 +331,13 @@ impl WasmReport {
         Ok(vec![JsValue::from(json), JsValue::from(end as f64)])
     }
 
+    /// What suppression rules (JSON, as the page keeps them) do to this report, as JSON:
+    /// `{by: [rule index or null per finding], risk_totals}` (see `Report::suppression_of`).
+    pub fn suppression(&self, rules: &str) -> Result<String, JsError> {
+        let rules = crate::report::suppress::parse_rules(rules).map_err(js_error)?;
+        serde_json::to_string(&self.report.suppression_of(&rules)).map_err(js_error)
+    }
+
     /// The findings at `indexes`, as a JSON array in that order; indexes past the end are left out.
     #[wasm_bindgen(js_name = findingsAt)]
     pub fn findings_at(&self, indexes: &[u32]) -> Result<String, JsError> {

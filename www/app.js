@@ -190,7 +190,7 @@ async function showReport({ whole, head, stopped }) {
     else row.status.textContent = "not read";
   });
   if (stopped) showMemoryStop(stopped);
-  source = whole ? modelSource(head) : workerSource(head);
+  source = whole ? modelSource(head, (rules) => ask({ action: "suppression", rules })) : workerSource(head);
   // A file of which nothing could be read says so where its progress was shown.
   const unread = new Map((source.head.unreadable ?? []).map((file) => [file.name, file.error]));
   for (const row of progressRows) {

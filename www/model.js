@@ -4,7 +4,6 @@
 // Answers are plain data that can cross to the page: counts, and one page of each long
 // list. A malformed finding, file or risk total is passed on as it is, for its own panel
 // to say what is wrong with it; it never stops the others from being counted and listed.
-import { suppressedBy } from "./settings.js";
 import { findingIdentity, stateOf } from "./case-state.js";
 
 /** Items per page of each long list. */
@@ -59,9 +58,16 @@ function pageOf(list, page, size) {
 }
 
 export class ReportModel {
-  /** `report` is the CLI's document; its findings may be briefs (FindingBrief in src/wasm.rs). */
-  constructor(report) {
+  /**
+   * `report` is the CLI's document; its findings may be briefs (FindingBrief in src/wasm.rs).
+   * Suppression is the core's: `suppress(rules)`, where the core is at hand (the worker),
+   * answers `{ by, risk_totals }` (Report.suppression in src/wasm.rs) at once; a model on the
+   * page is given the answer for its rules first (`setSuppression`).
+   */
+  constructor(report, { suppress = null } = {}) {
     this.report = report;
+    this.suppress = suppress;
+    this.answered = null;
     this.search = new WeakMap();
     this.suppression = null;
     this.rows = null;
@@ -85,22 +91,30 @@ export class ReportModel {
     };
   }
 
+  /** Keeps the core's answer (`{ by, risk_totals }`) for `rules`, asked of the worker by a model on the page. */
+  setSuppression(rules, answer) {
+    this.answered = { key: JSON.stringify(rules), answer };
+  }
+
+  /** Whether the core's answer for `rules` is still needed. */
+  needsSuppression(rules) {
+    const key = JSON.stringify(rules ?? []);
+    return key !== "[]" && !this.suppress && this.answered?.key !== key;
+  }
+
   /**
-   * Per finding, the rule suppressing it or null. `query.suppressedBy(finding)` decides,
-   * or else `query.rules` (settings.js); the answer is kept while they stay the same.
+   * Per finding, the rule of `query.rules` suppressing it or null, as the core decides; the
+   * answer, and the risk totals without the suppressed findings, are kept while the rules stay.
    */
   ruleOf(query) {
-    const key = query.suppressedBy ?? JSON.stringify(query.rules ?? []);
+    const rules = query.rules ?? [];
+    const key = JSON.stringify(rules);
     if (this.suppression?.key !== key) {
-      const by = query.suppressedBy ?? ((finding) => suppressedBy(finding, query.rules ?? []));
-      const ruleOf = this.report.findings.map((finding) => {
-        try {
-          return by(finding);
-        } catch {
-          return null; // a malformed finding: its own panel says what is wrong
-        }
-      });
-      this.suppression = { key, ruleOf };
+      let answer = { by: [], risk_totals: this.report.risk_totals };
+      if (rules.length) answer = this.suppress?.(rules) ?? (this.answered?.key === key ? this.answered.answer : null);
+      if (!answer) throw new Error("the suppression rules were not applied by the core");
+      const ruleOf = this.report.findings.map((_, i) => (Number.isInteger(answer.by[i]) ? rules[answer.by[i]] ?? null : null));
+      this.suppression = { key, ruleOf, totals: answer.risk_totals };
     }
     return this.suppression.ruleOf;
   }
@@ -180,9 +194,8 @@ export class ReportModel {
   }
 
   /**
-   * What the findings table and the risk section show for `query`: `{ rules or
-   * suppressedBy, showSuppressed, needle, facets: {[facet]: [values]}, sort: {column,
-   * descending}, cases: {[identity]: {status, note}}, page, pages: {risk} }`. Answers the
+   * What the findings table and the risk section show for `query`: `{ rules,
+   * showSuppressed, needle, facets: {[facet]: [values]}, sort: {column, descending}, cases: {[identity]: {status, note}}, page, pages: {risk} }`. Answers the
    * counts, each facet's values with how many rows each would list, a page of rows
    * (`{ key, reading, facts, status, note, rule, members: [{ index, identity, finding, rule }] }`)
    * a page of risk totals and, when `query.open` is a finding's index, the row holding it
@@ -244,35 +257,27 @@ export class ReportModel {
     };
   }
 
-  /** Risk totals without the suppressed findings, highest first: `{ object, type, score, contributing, names, indexes }` (the findings named). */
+  /**
+   * Risk totals without the suppressed findings (the core's, for the rules `ruleOf` came
+   * from), highest first: `{ object, type, score, contributing, names, indexes }` (the findings named).
+   */
   riskTotals(ruleOf) {
     if (this.riskRows?.ruleOf === ruleOf) return this.riskRows.rows;
-    const { findings, risk_totals: totals } = this.report;
-    const rows = [];
-    for (const total of totals) {
+    const { findings } = this.report;
+    const totals = this.suppression?.ruleOf === ruleOf ? this.suppression.totals : this.report.risk_totals;
+    const rows = totals.map((total) => {
       try {
-        let score = 0;
-        let contributing = 0;
-        const names = [];
-        const indexes = [];
-        for (const i of total.contributing) {
-          if (ruleOf[i]) continue;
+        const indexes = total.contributing.slice(0, NAMES_SHOWN);
+        const names = indexes.map((i) => {
           const finding = findings[i];
-          score += finding.risk.risk_objects.find((o) => o.value === total.object && o.type === total.type).score;
-          contributing += 1;
-          if (names.length < NAMES_SHOWN) {
-            const row = isRecord(finding.row) ? finding.row : {};
-            names.push(`${finding.detection} (${finding.risk.score}): ${display(row.process_name)}, pid ${display(row.process_id)}, ${display(row._time ?? row.firstTime)}`);
-            indexes.push(i);
-          }
-        }
-        if (contributing > 0) rows.push({ object: total.object, type: total.type, score, contributing, names, indexes });
+          const row = isRecord(finding.row) ? finding.row : {};
+          return `${finding.detection} (${finding.risk.score}): ${display(row.process_name)}, pid ${display(row.process_id)}, ${display(row._time ?? row.firstTime)}`;
+        });
+        return { object: total.object, type: total.type, score: total.score, contributing: total.findings, names, indexes };
       } catch (err) {
-        rows.push({ object: total?.object, type: total?.type, error: String(err?.message ?? err) });
+        return { object: total?.object, type: total?.type, error: String(err?.message ?? err) };
       }
-    }
-    const byObject = (a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0);
-    rows.sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || byObject(a, b));
+    });
     this.riskRows = { ruleOf, rows };
     return rows;
   }

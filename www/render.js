@@ -11,12 +11,19 @@ import { choice, tableFrame, drawTable, closeDetail, openFinding } from "./findi
 
 const modelSources = new WeakMap();
 
-/** A report held on this page as a source: its model's answers, at once. */
-export function modelSource(report) {
+/**
+ * A report held on this page as a source: its model's answers, at once but for the core's
+ * answer to new suppression rules, which `suppression(rules)` asks of the worker.
+ */
+export function modelSource(report, suppression = null) {
   let source = modelSources.get(report);
   if (!source) {
     const model = new ReportModel(report);
-    source = { head: model.head(), view: (query) => model.view(query), files: (list, page) => model.files(list, page),
+    const view = async (query) => {
+      if (suppression && model.needsSuppression(query.rules)) model.setSuppression(query.rules, await suppression(query.rules));
+      return model.view(query);
+    };
+    source = { head: model.head(), view, files: (list, page) => model.files(list, page),
       full: (indexes) => indexes.map((index) => model.report.findings[index]) };
     modelSources.set(report, source);
   }
@@ -30,8 +37,8 @@ let shown = null;
  * Renders a report. `source` answers what the page shows of it (see model.js): `head`,
  * `view(query)`, `files(list, page)` and `full(indexes)` (the full findings of a row that
  * opens), at once or as promises; by default the model of
- * `report`, held on this page. `view` holds what the user chose: rules (or a function
- * suppressedBy(finding)), threshold, showSuppressed, cases (case-state.js) and
+ * `report`, held on this page. `view` holds what the user chose: rules, threshold,
+ * showSuppressed, cases (case-state.js) and
  * setCase(item, change), called when the user sets a row's status or note. Resolves once drawn, to
  * `{ rowFields }` (the fields of the findings' rows), or to null when a newer render
  * took over.
@@ -123,7 +130,6 @@ async function drawFindings(state) {
   const { view, pages, source } = state;
   const { needle, facets, sort, page } = choice;
   const query = { rules: view.rules, showSuppressed: Boolean(view.showSuppressed), needle, facets, sort, page, cases: view.cases ?? {}, pages, open: choice.open };
-  if (view.suppressedBy) query.suppressedBy = view.suppressedBy;
   const data = await source.view(query);
   if (shown !== state || state.draws !== draw) return false;
   const f = tableFrame(() => drawFindings(state));

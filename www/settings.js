@@ -3,7 +3,7 @@
 // the risk threshold. Nothing here ever leaves the page except by an explicit export.
 // Whatever is read back (storage another page or extension may have written, or a
 // rules file from anywhere) is checked before use: the valid parts are kept, the
-// rest refused with a message, and a wildcard never becomes a RegExp.
+// rest refused with a message. The rules are applied by the core (src/report/suppress.rs).
 
 const KEYS = {
   programs: "sysmon-lens.discovery-programs",
@@ -219,58 +219,4 @@ export function parsePrograms(text) {
     const [file, original] = line.split(",").map((part) => part.trim());
     return { file_name: file, original_file_name: original || file };
   });
-}
-
-/**
- * Whether `text` matches `pattern`, where `*` stands for any run of characters, case-insensitively.
- * Linear in the text: the pieces between stars are found in order, each leftmost match
- * being the best one, so nothing is ever retried (no backtracking, unlike a RegExp).
- */
-export function wildcardMatch(pattern, text) {
-  return piecesMatch(pattern.toLowerCase().split("*"), text.toLowerCase());
-}
-
-/** `pieces` is a lower-case pattern split on `*`; `text` is lower case. */
-function piecesMatch(pieces, text) {
-  const first = pieces[0];
-  if (pieces.length === 1) return text === first;
-  const last = pieces[pieces.length - 1];
-  if (text.length < first.length + last.length || !text.startsWith(first)) return false;
-  let at = first.length;
-  const end = text.length - last.length;
-  for (const piece of pieces.slice(1, -1)) {
-    if (piece === "") continue;
-    const found = text.indexOf(piece, at);
-    if (found < 0 || found + piece.length > end) return false;
-    at = found + piece.length;
-  }
-  return text.endsWith(last);
-}
-
-/** Each rule's lower-cased value, split on `*` for wildcards, computed once per rule object. */
-const compiled = new WeakMap();
-function compile(rule) {
-  let entry = compiled.get(rule);
-  if (!entry) {
-    const wanted = rule.value.toLowerCase();
-    entry = { wanted, pieces: wanted.split("*") };
-    compiled.set(rule, entry);
-  }
-  return entry;
-}
-
-/** The first rule that suppresses `finding`, if any. Values compare case-insensitively, as in Splunk. */
-export function suppressedBy(finding, list) {
-  const row = finding.row;
-  return list.find((rule) => {
-    if (rule.detection_id !== "*" && rule.detection_id !== finding.detection_id) return false;
-    if (!isRecord(row) || !Object.hasOwn(row, rule.field)) return false;
-    const raw = row[rule.field];
-    if (raw === undefined) return false;
-    const value = String(raw).toLowerCase();
-    const { wanted, pieces } = compile(rule);
-    if (rule.match === "equals") return value === wanted;
-    if (rule.match === "contains") return value.includes(wanted);
-    return piecesMatch(pieces, value);
-  }) ?? null;
 }

@@ -16,6 +16,8 @@
 //               | {action: "export", id, request, format: "json" | "csv" | "html" | "navigator", query}
 //               | {action: "findings", id, request, start}: the next part of the full findings, for the HTML report
 //               | {action: "full", id, request, indexes}: those full findings (a row opened), as a list
+//               | {action: "suppression", id, request, rules}: what the rules suppress, as the core decides
+//                 ({by, risk_totals}), for a report held on the page
 //               | {action: "release"} (the report is no longer shown)
 // Messages out: {action: "ready", defaults, detections: [{id, name, output_fields}]} | {action: "progress", id, file, bytes, events}
 //               | {action: "report", id, whole, head, stopped, memory: wasm memory bytes}: whole,
@@ -23,7 +25,7 @@
 //                 ({action: "part", id, list: "files" | "findings" | "risk_totals", data: JSON array text});
 //                 else head is ReportModel.head(), and the page asks for views and pages of files
 //               | {action: "report-end", id} | {action: "demo", data: XML text}
-//               | {action: "view" | "files" | "export" | "findings" | "full", id, request, data}: the answer (export: a Blob,
+//               | {action: "view" | "files" | "export" | "findings" | "full" | "suppression", id, request, data}: the answer (export: a Blob,
 //                 or for "html" what the page needs to write the report; findings: [JSON array text, next start])
 //               | {action: "error", id, request, data, fatal}: fatal when the wasm instance is lost
 //               | {action: "split", id, file, cut, absorbed}: a file was read by two workers (absorbed: the
@@ -90,6 +92,7 @@ onmessage = async ({ data: msg }) => {
       view: () => view(heldFor(msg.id), msg.query),
       files: () => heldFor(msg.id).model.files(msg.list, msg.page),
       full: () => fullFindings(heldFor(msg.id), msg.indexes),
+      suppression: () => JSON.parse(heldFor(msg.id).report.suppression(JSON.stringify(msg.rules))),
       export: () => exportBlob(heldFor(msg.id), msg),
       findings: () => heldFor(msg.id).report.items("findings", msg.start, PART_BYTES),
       browse: () => heldFor(msg.id).report.browsePage(JSON.stringify(msg.query), msg.start, msg.count),
@@ -341,7 +344,8 @@ function modelOf(report) {
     for (const data of items(report, list)) for (const item of JSON.parse(data)) all.push(item);
     return all;
   };
-  return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") });
+  return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") },
+    { suppress: (rules) => JSON.parse(report.suppression(JSON.stringify(rules))) });
 }
 
 /** The model's view, with the full findings of the row opened; the rows shown carry briefs (what the table shows). */

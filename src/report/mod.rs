@@ -238,7 +238,7 @@ pub fn build(
             .map(|m| finding(m, &files, &index, records))
             .collect()
     };
-    let risk_totals = risk_totals(&findings);
+    let risk_totals = risk_totals(&findings, |_| true);
     Report {
         tool: Tool {
             name: "sysmon-lens",
@@ -253,15 +253,31 @@ pub fn build(
     }
 }
 
+/// What suppression rules do to a report: per finding the index of the rule that
+/// suppresses it, and risk totalled without the suppressed findings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suppressed {
+    pub by: Vec<Option<usize>>,
+    pub risk_totals: Vec<RiskTotal>,
+}
+
 impl Report {
+    /// What `rules` would suppress, the report unchanged (the page asks this of its report
+    /// each time its rules change).
+    pub fn suppression_of(&self, rules: &[Rule]) -> Suppressed {
+        let by = suppress::suppressed_by(self.findings.iter().map(|f| (f.detection_id, &f.row)), rules);
+        let risk_totals = risk_totals(&self.findings, |index| by[index].is_none());
+        Suppressed { by, risk_totals }
+    }
+
     /// Applies suppression rules: marks each finding a rule suppresses and totals risk
     /// without them, as the page does with the same rules.
     pub fn suppress(&mut self, rules: Vec<Rule>) {
-        let by = suppress::suppressed_by(self.findings.iter().map(|f| (f.detection_id, &f.row)), &rules);
+        let Suppressed { by, risk_totals } = self.suppression_of(&rules);
         for (finding, rule) in self.findings.iter_mut().zip(by) {
             finding.suppressed_by = rule;
         }
-        self.risk_totals = risk_totals(&self.findings);
+        self.risk_totals = risk_totals;
         let suppressed = self.findings.iter().filter(|f| f.suppressed_by.is_some()).count();
         self.suppression = Some(Suppression { rules, suppressed });
     }
@@ -340,10 +356,11 @@ fn position(files: &[FileReport], origin: Origin) -> String {
     }
 }
 
-fn risk_totals(findings: &[Finding]) -> Vec<RiskTotal> {
+/// Risk per object from the findings as published for which `counted(index)` holds.
+fn risk_totals(findings: &[Finding], counted: impl Fn(usize) -> bool) -> Vec<RiskTotal> {
     let mut totals: BTreeMap<(&'static str, String), (u64, Vec<usize>)> = BTreeMap::new();
-    let counted = |finding: &Finding| finding.mode == Mode::AsPublished && finding.suppressed_by.is_none();
-    for (index, finding) in findings.iter().enumerate().filter(|(_, f)| counted(f)) {
+    let findings = findings.iter().enumerate();
+    for (index, finding) in findings.filter(|(index, f)| f.mode == Mode::AsPublished && counted(*index)) {
         for object in &finding.risk.risk_objects {
             let total = totals.entry((object.kind, object.value.clone())).or_default();
             total.0 += u64::from(object.score);

@@ -254,6 +254,46 @@ mod tests {
     }
 
     #[test]
+    fn wildcard_cases_as_the_page_documents_them() {
+        for (pattern, text, expected) in [
+            ("**", "", true),
+            ("abc", "xabc", false),
+            ("a*c", "ac", true),
+            ("a*c", "acb", false),
+            ("a**c", "ac", true),
+            ("ab*ba", "aba", false),
+            ("ab*ba", "abba", true),
+            ("*a*b*", "xbxax", false),
+            ("*aa*ab", "aaab", true),
+            ("*aa*ab", "aab", false),
+            ("C:\\Windows\\*\\CMD.EXE", "c:\\windows\\system32\\cmd.exe", true),
+            ("a.c", "abc", false),
+            ("(x)+[y]?$", "(X)+[Y]?$", true),
+            ("^a", "a", false),
+            ("İ*", "i̇x", true),
+        ] {
+            assert_eq!(wildcard(pattern, text), expected, "{pattern} on {text}");
+        }
+    }
+
+    /// Patterns a backtracking matcher would take minutes over, on 100,000 characters:
+    /// each piece is searched once, left to right.
+    #[test]
+    fn wildcard_catastrophic_patterns_on_a_long_text() {
+        let text = "a".repeat(100_000);
+        let long = "a".repeat(1000);
+        for (pattern, expected) in [
+            (format!("{}*b", "*a".repeat(22)), false),
+            (format!("{}*", "*a".repeat(22)), true),
+            (format!("*{long}b*"), false),
+            (format!("*{long}*{long}*b"), false),
+            (format!("*{long}*{long}*"), true),
+        ] {
+            assert_eq!(wildcard(&pattern, &text), expected, "{} characters", pattern.len());
+        }
+    }
+
+    #[test]
     fn wildcard_agrees_with_an_anchored_search_over_every_short_case() {
         // Every pattern over {a, b, *} up to 5 characters against every text over {a, b} up to 5.
         let words = |alphabet: &[char], max: usize| {
