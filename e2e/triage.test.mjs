@@ -185,8 +185,16 @@ test("the demo as a table: readings merged where they agree, sorted by every col
   assert.equal(await page.locator("th[data-column=pid]").getAttribute("aria-sort"), "ascending", "so is the sort");
   const listed = (await tableRows(page)).map((r) => r.key);
   assert.equal(listed.length, 7, "the suppressed row is hidden");
+  await page.evaluate(() => {
+    window.__headlines = [];
+    const headline = document.getElementById("headline");
+    new MutationObserver(() => window.__headlines.push(headline.textContent)).observe(headline, { childList: true, subtree: true });
+  });
   await page.click("#programs-save"); // analyses the files again
   await page.waitForSelector("body[data-state=done]");
+  const headlines = await page.evaluate(() => window.__headlines);
+  assert.equal(headlines[0], "Analysing 1 file… The findings below are those of the previous analysis until this one ends.", "while it runs, the counts are not passed off as the new ones");
+  await page.waitForFunction(() => /^\d+ findings/.test(document.getElementById("headline").textContent));
   await page.waitForFunction(() => document.querySelectorAll("tr.finding-row").length > 0);
   assert.equal(await page.inputValue("#finding-filter"), "FIN-WS-042", "the filter is kept after re-analysis");
   assert.equal(await page.locator("th[data-column=pid]").getAttribute("aria-sort"), "ascending");

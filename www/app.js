@@ -236,6 +236,11 @@ function analyze(added = []) {
   document.body.dataset.state = "running";
   setBusy(true);
   showProgressRows();
+  // The counts shown are the last analysis's until this one ends: the headline says so.
+  if (source) {
+    $("headline").replaceChildren(el("p", { class: "headline-counts stale", role: "status",
+      text: `Analysing ${count(files.length)} file${files.length === 1 ? "" : "s"}… The findings below are those of the previous analysis until this one ends.` }));
+  }
   const programs = settings.programs();
   const options = {
     ...(programs ? { discovery_programs: programs } : {}),
