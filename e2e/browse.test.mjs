@@ -96,6 +96,8 @@ test("the demo lists every process creation and connection the summary counts, s
   // A row's tree.
   await page.locator("#browse button.open-tree").first().click();
   await page.locator("#browse .browse-tree svg.tree g.node").first().waitFor();
+  const subject = await page.locator("#browse .browse-tree svg.tree g.node.process").getAttribute("aria-label");
+  assert.match(subject, /\) this process\b/, "a process browsed is not a finding");
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -127,7 +127,7 @@ export function showBrowse(section, ask) {
         ["Time", node.time ?? ""], ["Host", node.host], ["Event", node.location ?? ""],
         ...connections.map((c) => ["Connection", `${c.time ?? ""} → ${c.dest_host ?? c.dest_ip ?? "?"}:${c.dest_port ?? "?"}`]),
       ], "fields node"));
-      content.replaceChildren(treePicture(tree, onSelect), detail);
+      content.replaceChildren(treePicture(tree, onSelect, { subject: "this process" }), detail);
     } catch (err) {
       content.replaceChildren(el("p", { text: `The tree could not be built: ${reason(err)}` }));
     }

@@ -151,9 +151,9 @@ function notes(drawn, loops) {
 /**
  * The tree as an SVG picture fitted to its box, with zoom buttons and what it leaves
  * out listed in words below it; `onSelect(node, connections)` is called when a node is
- * chosen (click, Enter or Space).
+ * chosen (click, Enter or Space). `subject` names the process the tree is drawn for.
  */
-export function treePicture(tree, onSelect) {
+export function treePicture(tree, onSelect, { subject = "this finding" } = {}) {
   const drawn = drawableTree(tree);
   const depth = layers(drawn.nodes, drawn.edges);
   const generations = [];
@@ -195,7 +195,7 @@ export function treePicture(tree, onSelect) {
   for (const node of drawn.nodes) {
     const { x, y } = position.get(node.id);
     const { shown, total } = drawn.connections.get(node.id);
-    const role = node.role === "process" ? "this finding" : node.role;
+    const role = node.role === "process" ? subject : node.role;
     const title = short(`${node.name ?? "?"} (${node.pid ?? "?"})`, 28);
     const connections = total ? count(total, "connection") : null;
     // The name read out holds the words shown, in order.
