@@ -7,7 +7,7 @@
 use super::containers::{Budget, Gzip, Tar, Zip};
 use super::evtx::Evtx;
 use super::text::TextIngest;
-use super::{IngestStats, RawEvent};
+use super::{IngestStats, Position, RawEvent};
 
 /// Containers inside containers beyond this depth are refused.
 const MAX_CONTAINER_DEPTH: u8 = 2;
@@ -51,7 +51,7 @@ impl Sink<'_> {
     pub fn container_problem(&mut self, first_member: usize, name: &str, container: &str, reason: String) {
         if self.members.len() > first_member {
             if let Some(last) = self.members.last_mut() {
-                last.stats.skip_at(container, reason);
+                last.stats.skip_at(Position::Container(container.to_string()), reason);
             }
         } else {
             let member = self.add_member(name, container);

@@ -13,6 +13,7 @@ pub mod evtx;
 pub mod input;
 pub mod json;
 pub mod lines;
+pub mod position;
 pub mod prefilter;
 pub mod raw_event;
 pub mod residue;
@@ -22,6 +23,7 @@ pub mod xml;
 
 use decode::Encoding;
 pub use input::{Input, Member};
+pub use position::{Numbering, Position};
 pub use raw_event::RawEvent;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -40,18 +42,18 @@ pub enum Piece<'a> {
 /// A record that could not be analyzed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Skip {
-    /// Where it starts, e.g. "line 17".
-    pub position: String,
+    /// Where it starts, printed e.g. "line 17".
+    pub position: Position,
     pub reason: String,
-    /// The line or record number in `position`, when it is one.
-    #[serde(skip)]
-    pub line: Option<u64>,
 }
 
 /// What reading one file found, beside its events.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct IngestStats {
     pub format: &'static str,
+    /// How its records are numbered (EVTX: by record id).
+    #[serde(skip)]
+    pub numbering: Numbering,
     /// The containers the file was found in, outermost first (`gzip/tar`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
@@ -103,18 +105,16 @@ impl IngestStats {
         listed(&mut self.repaired, repair);
     }
 
-    fn note_repair_at(&mut self, position: &str, what: String) {
+    fn note_repair_at(&mut self, position: Position, what: String) {
         self.repaired_count += 1;
-        listed(&mut self.repaired, Skip::at(position, what));
+        listed(&mut self.repaired, Skip { position, reason: what });
     }
 
     fn numbered(&self, line: u64, reason: String) -> Skip {
-        Skip::numbered(self.position_word(), line, reason)
-    }
-
-    /// What a record's number counts in this file: text lines, or EVTX record ids.
-    fn position_word(&self) -> &'static str {
-        if self.format == "evtx" { "record" } else { "line" }
+        Skip {
+            position: self.numbering.at(line),
+            reason,
+        }
     }
 
     /// Adds what a later part of the same file found, read on its own from its line 1;
@@ -128,40 +128,18 @@ impl IngestStats {
         self.flow_records += later.flow_records;
         self.skipped_count += later.skipped_count;
         self.repaired_count += later.repaired_count;
-        let word = self.position_word();
         for (mine, theirs) in [(&mut self.skipped, later.skipped), (&mut self.repaired, later.repaired)] {
             for skip in theirs {
-                let shifted = match skip.line {
-                    Some(line) => Skip::numbered(word, line + lines_before, skip.reason),
-                    None => skip,
-                };
-                listed(mine, shifted);
+                let position = skip.position.shifted(lines_before);
+                listed(mine, Skip { position, ..skip });
             }
         }
     }
 
-    /// Records a skip at a position that is not a line (e.g. "gzip").
-    pub fn skip_at(&mut self, position: &str, reason: String) {
+    /// Records a skip at a position that is not a record's number (a chunk, a container).
+    pub fn skip_at(&mut self, position: Position, reason: String) {
         self.skipped_count += 1;
-        listed(&mut self.skipped, Skip::at(position, reason));
-    }
-}
-
-impl Skip {
-    fn numbered(word: &str, line: u64, reason: String) -> Self {
-        Skip {
-            position: format!("{word} {line}"),
-            reason,
-            line: Some(line),
-        }
-    }
-
-    fn at(position: &str, reason: String) -> Self {
-        Skip {
-            position: position.to_string(),
-            reason,
-            line: None,
-        }
+        listed(&mut self.skipped, Skip { position, reason });
     }
 }
 
@@ -406,9 +384,8 @@ mod tests {
         assert_eq!(
             stats.skipped,
             [Skip {
-                position: "line 2".into(),
+                position: Position::Line(2),
                 reason: "invalid UTF-8 at byte 7 of the event".into(),
-                line: Some(2),
             }]
         );
     }

@@ -7,7 +7,7 @@ use super::prefilter::{self, JsonKeys, Verdict};
 use super::raw_event::Producer;
 use super::residue::{self, Collected, Item, Summary};
 use super::xml::frames::XmlFramer;
-use super::{IngestStats, Piece, RawEvent, is_record_marker, json, preview, xml};
+use super::{IngestStats, Piece, Position, RawEvent, is_record_marker, json, preview, xml};
 
 /// How much text is examined before a file is declared of unknown format.
 const MAX_SNIFF_BYTES: usize = 64 << 10;
@@ -198,7 +198,7 @@ impl TextIngest {
                 "{} invalid UTF-16 sequence(s) replaced with U+FFFD, the first at byte {at}; the events holding them are kept",
                 self.decoder.replaced_invalid
             );
-            self.stats.note_repair_at(&format!("byte {at}"), what);
+            self.stats.note_repair_at(Position::Byte(at), what);
         }
     }
 

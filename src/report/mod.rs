@@ -349,11 +349,10 @@ pub fn locate(tree: &mut ProcessTree, files: &[FileReport]) {
     }
 }
 
+/// Where an event is in its file, as that file numbers its records.
 fn position(files: &[FileReport], origin: Origin) -> String {
-    match files.get(origin.file).map(|f| f.ingest.format) {
-        Some("evtx") => format!("record {}", origin.line),
-        _ => format!("line {}", origin.line),
-    }
+    let numbering = files.get(origin.file).map(|f| f.ingest.numbering).unwrap_or_default();
+    numbering.at(origin.line).to_string()
 }
 
 /// Risk per object from the findings as published for which `counted(index)` holds.

@@ -6,6 +6,7 @@ use crate::support::analyze_files;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use sysmon_lens::detect::Mode;
+use sysmon_lens::ingest::Position;
 
 pub(crate) fn datasets_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("SYSMON_LENS_DATASETS")
@@ -507,7 +508,7 @@ fn a_corrupt_evtx_chunk_is_reported_and_the_rest_read() {
     let report = analyze_files(std::slice::from_ref(&path), 1 << 16);
     std::fs::remove_file(&path).expect("cleanup");
     let file = &report.files[0].ingest;
-    assert_eq!(file.skipped[0].position, "chunk 1");
+    assert_eq!(file.skipped[0].position, Position::Chunk(1));
     assert!(
         file.skipped[0].reason.contains("no ElfChnk signature"),
         "{}",

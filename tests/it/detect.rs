@@ -1,5 +1,6 @@
 use crate::support::analyze_case;
 use sysmon_lens::detect::Mode;
+use sysmon_lens::ingest::Position;
 use sysmon_lens::report::Finding;
 
 const D1: &str = "e9d05aa2-32f0-411b-930c-5b8ca5c4fcee";
@@ -263,7 +264,7 @@ fn zoneless_and_mislabelled_shipper_times_are_flagged_not_used() {
 fn bad_records_are_reported_and_good_ones_still_analyzed() {
     let report = analyze_case("bad_truncated_xml");
     assert_eq!(report.files[0].ingest.skipped_count, 2);
-    assert_eq!(report.files[0].ingest.skipped[0].position, "line 2");
+    assert_eq!(report.files[0].ingest.skipped[0].position, Position::Line(2));
     assert_eq!(
         published(&report),
         2,
@@ -271,18 +272,18 @@ fn bad_records_are_reported_and_good_ones_still_analyzed() {
     );
 
     let report = analyze_case("bad_invalid_utf8");
-    assert_eq!(report.files[0].ingest.skipped[0].position, "line 2");
+    assert_eq!(report.files[0].ingest.skipped[0].position, Position::Line(2));
     assert!(report.files[0].ingest.skipped[0].reason.contains("invalid UTF-8"));
     assert_eq!(published(&report), 2);
 
     let report = analyze_case("bad_json_records");
-    let positions: Vec<&str> = report.files[0]
+    let positions: Vec<Position> = report.files[0]
         .ingest
         .skipped
         .iter()
-        .map(|s| s.position.as_str())
+        .map(|s| s.position.clone())
         .collect();
-    assert_eq!(positions, ["line 2", "line 3", "line 4"]);
+    assert_eq!(positions, [Position::Line(2), Position::Line(3), Position::Line(4)]);
     assert_eq!(published(&report), 2);
 
     let report = analyze_case("bad_binary_and_empty");

@@ -230,7 +230,11 @@ fn print_file_notes(report: &Report) {
             eprintln!("{name}: {}", visible(error));
         }
         for skip in &file.ingest.skipped {
-            eprintln!("{name}: {}: {}", visible(&skip.position), visible(&skip.reason));
+            eprintln!(
+                "{name}: {}: {}",
+                visible(&skip.position.to_string()),
+                visible(&skip.reason)
+            );
         }
         let unlisted = file.ingest.skipped_count - file.ingest.skipped.len() as u64;
         if unlisted > 0 {

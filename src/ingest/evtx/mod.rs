@@ -30,6 +30,7 @@ use super::input::Sink;
 use super::prefilter::{self, Verdict};
 use super::text::accept;
 use super::xml;
+use super::{Numbering, Position};
 use evtx::{EvtxChunkData, ParserSettings, SerializedEvtxRecord};
 use plan::{Decision, Planner};
 use std::sync::Arc;
@@ -83,11 +84,11 @@ impl Evtx {
     pub fn finish(&mut self, sink: &mut Sink<'_>) {
         let stats = &mut sink.members[self.member].stats;
         stats.format = "evtx";
+        stats.numbering = Numbering::Records;
         stats.encoding = super::decode::Encoding::Utf16Le;
         if self.buffer.iter().any(|&b| b != 0) {
-            let position = format!("chunk {}", self.chunks);
             stats.skip_at(
-                &position,
+                Position::Chunk(self.chunks),
                 format!(
                     "the file ends inside a chunk ({} of {CHUNK_BYTES} bytes)",
                     self.buffer.len()
@@ -103,7 +104,7 @@ impl Evtx {
             if data.iter().any(|&b| b != 0) {
                 let stats = &mut sink.members[self.member].stats;
                 stats.skip_at(
-                    &format!("chunk {index}"),
+                    Position::Chunk(index),
                     "not an EVTX chunk (no ElfChnk signature); skipped".into(),
                 );
             }
@@ -115,7 +116,7 @@ impl Evtx {
             Err(err) => {
                 return sink.members[member]
                     .stats
-                    .skip_at(&format!("chunk {index}"), format!("corrupt chunk: {err}"));
+                    .skip_at(Position::Chunk(index), format!("corrupt chunk: {err}"));
             }
         };
         let plan = match sink.prefilter {
@@ -127,10 +128,11 @@ impl Evtx {
             Err(err) => {
                 return sink.members[member]
                     .stats
-                    .skip_at(&format!("chunk {index}"), format!("corrupt chunk: {err}"));
+                    .skip_at(Position::Chunk(index), format!("corrupt chunk: {err}"));
             }
         };
         sink.members[member].stats.format = "evtx";
+        sink.members[member].stats.numbering = Numbering::Records;
         let before = sink.members[member].stats.records();
         match plan {
             // Every record is read from its binary XML. The plan takes only records the crate
@@ -168,13 +170,13 @@ impl Evtx {
                             read_xml(&record.data, member, record.event_record_id, sink);
                         }
                         Err(err) => {
-                            let position = match last_record {
-                                Some(id) => format!("chunk {index}, after record {id}"),
-                                None => format!("chunk {index}, first record"),
+                            let position = Position::RecordAfter {
+                                chunk: index,
+                                after: last_record,
                             };
                             sink.members[member]
                                 .stats
-                                .skip_at(&position, format!("unreadable record: {err}"));
+                                .skip_at(position, format!("unreadable record: {err}"));
                         }
                     }
                 }
