@@ -20,7 +20,7 @@ pub mod annotate;
 pub mod browse;
 pub mod demo;
 pub mod detect;
-#[cfg(feature = "cli")]
+#[cfg(feature = "generate")]
 pub mod generate;
 pub mod ingest;
 pub mod normalize;
