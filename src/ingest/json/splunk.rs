@@ -57,6 +57,7 @@ pub fn event_from(raw: &str, time: Option<String>, host: Option<String>) -> Resu
     read_beside(raw, time, host, xml::parse::parse_event)
 }
 
+/// [`event_from`], the XML read by `read_xml`.
 fn read_beside(raw: &str, time: Option<String>, host: Option<String>, read_xml: ReadXml) -> Result<RawEvent, String> {
     if !raw.trim_start().starts_with('<') {
         return Err("Splunk result's _raw is not an XML event (only XmlWinEventLog exports are read)".into());
