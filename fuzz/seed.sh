@@ -60,4 +60,19 @@ while IFS= read -r input; do
   esac
   count=$((count + 1))
 done <<<"$inputs"
+# json_plain also gets records of the shapes its extractor reads that no file above has
+# in plain JSON: Splunk exports (escaped XML in `_raw`, `results` arrays, preview rows) and
+# Cisco NVM flows (numbers written as numbers and as strings, fields missing).
+index=0
+while IFS= read -r record; do
+  printf '%s' "$record" >"corpus/json_plain/seed-shape-$index"
+  index=$((index + 1))
+done <<'RECORDS'
+{"preview":false,"offset":0,"result":{"_raw":"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><TimeCreated SystemTime='2024-05-01T10:00:00.1234567Z'/><Computer>WS-01</Computer></System><EventData><Data Name='ProcessId'>5120</Data><Data Name='Image'>C:\\Windows\\System32\\cmd.exe</Data><Data Name='ParentImage'>C:\\Windows\\System32\\msiexec.exe</Data><Data Name='CommandLine'>cmd /c \"a &amp; b\" &gt; %TEMP%\\n.txt</Data><Data Name='User'>CORP\\alice</Data></EventData></Event>","_time":"2024-05-01T19:00:00.123+09:00","host":"splunk-host","source":"XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"}}
+{"preview":false,"offset":1,"result":{"_raw":"<Event><System><Provider Name=\"Microsoft-Windows-Sysmon\"/><EventID>3</EventID></System><EventData><Data Name=\"ProcessId\">4242</Data><Data Name=\"Image\">C:\\msiexec.exe</Data><Data Name=\"DestinationIp\">93.184.216.34</Data><Data Name=\"DestinationPort\">443</Data></EventData></Event>","_time":1714557600,"host":42}}
+{"results":[{"_raw":"<Event><System><EventID>1</EventID></System><EventData><Data Name='Image'>a\tb</Data></EventData></Event>"},{"_raw":"LogName=Security"},{"_raw":"<Event><System><EventID>3</EventID><Computer/></System></Event>","host":"h"}]}
+{"preview":true,"result":{"_raw":"<Event><System><EventID>1</EventID></System></Event>"}}
+{"fv":"nvzFlow_v4","vsn":"WS-02","udid":"1DD7","sa":"10.1.2.3","sp":50200,"da":"93.184.216.34","dp":443,"pr":6,"dh":"evil.example","pn":"msiexec.exe","pid":4242,"ppn":"cmd.exe","ppid":900,"pa":"CORP\\alice","liuid":"CORP\\alice","fss":1714558501,"fes":1714558503}
+{"pn":"a.exe","da":"1.2.3.4","dp":"80","pr":"17","pid":"7","liuid":"CORP\\bob","fss":"1714558501","vsn":null}
+RECORDS
 echo "seeded $count inputs into fuzz/corpus/{stream,differential,containers,xml_plain,json_plain}"

@@ -8,20 +8,19 @@
 //! the flow start (epoch seconds). They are mapped to Sysmon's EID 3 names so that
 //! normalization turns them into the same All_Traffic row.
 
-use super::{scalar, text_at};
+use super::{JsonValue, text_at};
 use crate::ingest::RawEvent;
 use crate::ingest::raw_event::Producer;
-use serde_json::Value;
 
 /// How the `fv` key of a flow record begins; a record is also a flow when it has
 /// `pn`, `da` and `dp` ([`super::Shape`]).
 pub const VERSION_PREFIX: &str = "nvzFlow";
 
-pub fn flow(document: &Value) -> RawEvent {
+pub(super) fn flow<'a, J: JsonValue<'a>>(document: J) -> RawEvent {
     let text = |key: &str| text_at(document, &[key]);
     let start = document
         .get("fss")
-        .and_then(scalar)
+        .and_then(J::scalar)
         .and_then(|secs| secs.parse::<i64>().ok())
         .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
         .map(|time| ("fss", time.to_string()));

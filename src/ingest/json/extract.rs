@@ -14,6 +14,7 @@
 
 use super::plain::Scanner;
 use super::{JsonValue, Parsed, Shape};
+use crate::ingest::xml;
 use std::borrow::Cow;
 
 /// Containers deeper than this are left to the parser.
@@ -22,13 +23,15 @@ const MAX_DEPTH: u32 = 32;
 const MAX_DIGITS: usize = 19;
 
 /// The events [`parse_record`](super::parse_record) reads from `record`, when `record`
-/// is plain JSON of a shape read through [`JsonValue`] (evtx_dump, Winlogbeat, ECS,
-/// flat and PowerShell records); `None` sends it to the parser.
+/// is plain JSON of a known shape; `None` sends it to the parser. A Splunk export's
+/// `_raw` XML, unescaped only when it holds an escape, is read as
+/// [`xml::read_event`] reads it (straight from its bytes when it is plain XML); a
+/// record the parser would answer with an error goes to the parser for it.
 pub fn extract_record(record: &[u8]) -> Option<Parsed> {
     let text = simdutf8::basic::from_utf8(record).ok()?;
     let nodes = Tape::read(text)?;
     let root = Borrowed { nodes: &nodes, at: 0 };
-    super::read_shape(Shape::of(root), root)
+    super::read_shape(Shape::of(root), root, xml::read_event)?.ok()
 }
 
 /// One value of the record, in document order: a container is followed by its
@@ -226,6 +229,17 @@ impl<'a> Borrowed<'a> {
     fn node(self) -> Node<'a> {
         self.nodes[self.at]
     }
+
+    /// The values directly inside this container, in document order.
+    fn children(self) -> impl Iterator<Item = Self> {
+        let (nodes, end) = (self.nodes, self.node().end);
+        let mut at = self.at + 1;
+        std::iter::from_fn(move || {
+            let child = (at < end).then_some(Borrowed { nodes, at })?;
+            at = nodes[at].end;
+            Some(child)
+        })
+    }
 }
 
 impl<'a> JsonValue<'a> for Borrowed<'a> {
@@ -234,24 +248,8 @@ impl<'a> JsonValue<'a> for Borrowed<'a> {
     }
 
     fn fields(self) -> Option<impl Iterator<Item = (&'a str, Self)>> {
-        let Node {
-            kind: Kind::Object,
-            end,
-            ..
-        } = self.node()
-        else {
-            return None;
-        };
-        let nodes = self.nodes;
-        let mut at = self.at + 1;
-        Some(std::iter::from_fn(move || {
-            if at >= end {
-                return None;
-            }
-            let member = Borrowed { nodes, at };
-            at = nodes[at].end;
-            Some((member.node().key, member))
-        }))
+        let members = matches!(self.node().kind, Kind::Object).then(|| self.children())?;
+        Some(members.map(|member| (member.node().key, member)))
     }
 
     fn as_text(self) -> Option<Cow<'a, str>> {
@@ -276,6 +274,17 @@ impl<'a> JsonValue<'a> for Borrowed<'a> {
             Kind::Text(raw) => unescape(raw).trim().parse().ok(),
             _ => None,
         }
+    }
+
+    fn as_bool(self) -> Option<bool> {
+        match self.node().kind {
+            Kind::Bool(flag) => Some(flag),
+            _ => None,
+        }
+    }
+
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        matches!(self.node().kind, Kind::Array).then(|| self.children())
     }
 }
 
@@ -383,8 +392,8 @@ mod tests {
             );
         }
         for record in [
-            r#"{"result":{"_raw":"<Event/>"}}"#,
-            r#"{"fv":"nvzFlow_v4","da":"1.2.3.4"}"#,
+            r#"{"result":{"_raw":"<Event><EventID>1</EventID></Event>","_time":-1}}"#,
+            r#"{"fv":"nvzFlow_v4","da":"1.2.3.4","fss":1.5}"#,
             r#"{"foo":1}"#,
             r#"[{"EventID":1}]"#,
             "",
@@ -394,6 +403,127 @@ mod tests {
         let mut invalid = FLAT.as_bytes().to_vec();
         invalid[3] = 0xff;
         assert!(extract_record(&invalid).is_none());
+    }
+
+    /// A Splunk search export's line whose `_raw` is `xml`, written as JSON.
+    fn splunk_line(xml: &str, rest: &str) -> String {
+        let raw = serde_json::to_string(xml).expect("a string");
+        format!(r#"{{"preview":false,"offset":7,"result":{{"_raw":{raw}{rest}}}}}"#)
+    }
+
+    const SPLUNK_XML: &str = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><TimeCreated SystemTime='2024-05-01T10:00:00.1234567Z'/><Computer>WS-01</Computer></System><EventData><Data Name='ProcessId'>5120</Data><Data Name='Image'>C:\\Windows\\System32\\cmd.exe</Data><Data Name='CommandLine'>cmd /c \"a &amp; b\" &gt; %TEMP%\\n.txt</Data><Data Name='User'>CORP\\alice</Data></EventData></Event>";
+
+    #[test]
+    fn splunk_exports_are_read_as_the_parser_reads_them() {
+        // Backslashes and quotes escaped in the JSON string, an entity in the XML.
+        let line = splunk_line(
+            SPLUNK_XML,
+            r#","_time":"2024-05-01T19:00:00.123+09:00","host":"splunk-host""#,
+        );
+        let event = &extracted(&line).expect("plain")[0];
+        assert_eq!(event.get("Image"), Some("C:\\Windows\\System32\\cmd.exe"));
+        assert_eq!(event.get("CommandLine"), Some("cmd /c \"a & b\" > %TEMP%\\n.txt"));
+        assert_eq!(event.computer.as_deref(), Some("WS-01"));
+        assert_eq!(
+            event.shipper_time,
+            Some(("_time", "2024-05-01T19:00:00.123+09:00".into()))
+        );
+        // Splunk's host stands in for a missing Computer, a number as its text.
+        let no_computer = SPLUNK_XML.replace("<Computer>WS-01</Computer>", "");
+        for (host, expected) in [(r#""h1""#, "h1"), ("42", "42"), ("true", "true")] {
+            let line = splunk_line(&no_computer, &format!(r#","_time":1714557600,"host":{host}"#));
+            let event = &extracted(&line).expect("plain")[0];
+            assert_eq!(event.computer.as_deref(), Some(expected));
+            assert_eq!(event.shipper_time, Some(("_time", "1714557600".into())));
+        }
+        let missing = &extracted(&splunk_line(&no_computer, "")).expect("plain")[0];
+        assert_eq!((missing.computer.as_deref(), &missing.shipper_time), (None, &None));
+        // A `_raw` the XML reader leaves to quick-xml (a tab in a value) reads the same.
+        let tabbed = splunk_line(&SPLUNK_XML.replace("cmd /c", "cmd\t/c"), "");
+        assert_eq!(
+            extracted(&tabbed).expect("plain")[0]
+                .get("CommandLine")
+                .map(|line| line.contains('\t')),
+            Some(true)
+        );
+        // Only a boolean `preview` marks a preview row.
+        let preview = splunk_line(SPLUNK_XML, "").replace(r#""preview":false"#, r#""preview":true"#);
+        assert!(extracted(&preview).expect("plain").is_empty());
+        let quoted = splunk_line(SPLUNK_XML, "").replace(r#""preview":false"#, r#""preview":"true""#);
+        assert_eq!(extracted(&quoted).expect("plain").len(), 1);
+        let raw = serde_json::to_string(SPLUNK_XML).expect("a string");
+        for (record, events) in [
+            (
+                format!(r#"{{"results":[{{"_raw":{raw}}},{{"_raw":{raw},"host":"h"}}]}}"#),
+                2,
+            ),
+            (
+                format!(r#"{{"results":[{{"_raw":"LogName=Security"}},{{"_raw":{raw}}}]}}"#),
+                1,
+            ),
+            (format!(r#"{{"results":{{"_raw":{raw}}}}}"#), 0),
+            (r#"{"results":[]}"#.to_string(), 0),
+        ] {
+            assert_eq!(extracted(&record).expect("plain").len(), events, "{record}");
+        }
+    }
+
+    #[test]
+    fn splunk_exports_the_parser_refuses_or_repairs_are_left_to_it() {
+        for record in [
+            r#"{"result":{"_time":"x"}}"#.to_string(),
+            r#"{"result":{"_raw":"01/14/2021 LogName=Security"}}"#.to_string(),
+            r#"{"result":{"_raw":42}}"#.to_string(),
+            r#"{"results":[{"_raw":"x"}]}"#.to_string(),
+            splunk_line(&SPLUNK_XML.replace("cmd.exe", "cmd\u{ae}.exe"), "").replace('\u{ae}', r"\u00ae"),
+            splunk_line(SPLUNK_XML, r#","_time":-5"#),
+        ] {
+            assert!(extract_record(record.as_bytes()).is_none(), "{record}");
+            assert_eq!(extracted(&record), None);
+        }
+    }
+
+    const NVM: &str = r#"{"fv":"nvzFlow_v4","vsn":"WS-02","sa":"10.1.2.3","sp":50200,"da":"93.184.216.34","dp":443,"pr":6,"dh":"evil.example","pn":"msiexec.exe","pid":4242,"ppn":"cmd.exe","ppid":900,"pa":"CORP\\alice","liuid":"CORP\\bob","fss":1714558501}"#;
+
+    #[test]
+    fn cisco_flows_are_read_as_the_parser_reads_them() {
+        let flow = &extracted(NVM).expect("plain")[0];
+        assert_eq!(flow.get("User"), Some("CORP\\alice"));
+        assert_eq!(flow.get("DestinationPort"), Some("443"));
+        assert_eq!(flow.get("Protocol"), Some("tcp"));
+        assert_eq!(flow.shipper_time, Some(("fss", "2024-05-01T10:15:01Z".into())));
+        for (from, to, field, expected) in [
+            (r#""dp":443"#, r#""dp":"443""#, "DestinationPort", Some("443")),
+            (r#""dp":443"#, r#""dp":" 443""#, "DestinationPort", Some(" 443")),
+            (r#""dp":443"#, r#""dp":null"#, "DestinationPort", None),
+            (r#""pr":6"#, r#""pr":17"#, "Protocol", Some("udp")),
+            (r#""pr":6"#, r#""pr":"47""#, "Protocol", Some("47")),
+            (r#""pa":"CORP\\alice","#, "", "User", Some("CORP\\bob")),
+            (r#""pid":4242"#, r#""pid":true"#, "ProcessId", Some("true")),
+            (
+                r#""pn":"msiexec.exe""#,
+                r#""pn":"a\"b\/c.exe""#,
+                "Image",
+                Some("a\"b/c.exe"),
+            ),
+        ] {
+            let record = NVM.replacen(from, to, 1);
+            assert_ne!(record, NVM);
+            assert_eq!(
+                extracted(&record).expect("plain")[0].get(field),
+                Some(expected).flatten(),
+                "{record}"
+            );
+        }
+        // Without `fv`, `pn`, `da` and `dp` make a flow; a start time as text is read too.
+        let bare = r#"{"pn":"a.exe","da":"1.2.3.4","dp":"80","fss":"1714558501"}"#;
+        assert_eq!(
+            extracted(bare).expect("plain")[0].shipper_time,
+            Some(("fss", "2024-05-01T10:15:01Z".into()))
+        );
+        for (from, to) in [(r#""fss":1714558501"#, r#""fss":-1"#), (r#""sp":50200"#, r#""sp":5e4"#)] {
+            assert!(extract_record(NVM.replacen(from, to, 1).as_bytes()).is_none(), "{to}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod proof;
 pub mod splunk;
 mod winlogbeat;
 
-use super::RawEvent;
+use super::{RawEvent, xml};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -69,35 +69,32 @@ fn parse_value(value: &Value) -> Result<Parsed, String> {
     let Some(record) = value.as_object() else {
         return Err("JSON record is not an object".into());
     };
-    let shape = Shape::of(value);
-    if let Some(parsed) = read_shape(shape, value) {
-        return Ok(parsed);
-    }
-    match shape {
-        Shape::SplunkExport => splunk::events(record),
-        Shape::CiscoNvm => Ok(Parsed::one(cisco_nvm::flow(value), "cisco-nvm")),
-        _ => {
-            let keys: Vec<&str> = record.keys().take(6).map(String::as_str).collect();
-            Err(format!(
-                "JSON record of an unknown shape (tried evtx_dump, Splunk export, Winlogbeat, ECS, Cisco NVM, flat EventID records; keys: {})",
-                keys.join(", ")
-            ))
-        }
-    }
-}
-
-/// Reads a record of a shape whose reader works on any [`JsonValue`]; `None` for the
-/// shapes read from serde's `Value` alone (Splunk exports, Cisco NVM flows, unknown).
-fn read_shape<'a, J: JsonValue<'a>>(shape: Shape, record: J) -> Option<Parsed> {
-    Some(match shape {
-        Shape::EvtxDump => Parsed::one(evtx_dump::event(record), "evtx-dump-json"),
-        Shape::Winlogbeat => winlogbeat::modern(record),
-        Shape::WinlogbeatLegacy => Parsed::one(winlogbeat::legacy(record), "winlogbeat"),
-        Shape::PowerShell => flat::powershell(record),
-        Shape::Flat => flat::event(record),
-        Shape::SplunkExport | Shape::CiscoNvm | Shape::Unknown => return None,
+    read_shape(Shape::of(value), value, xml::parse::parse_event).unwrap_or_else(|| {
+        let keys: Vec<&str> = record.keys().take(6).map(String::as_str).collect();
+        Err(format!(
+            "JSON record of an unknown shape (tried evtx_dump, Splunk export, Winlogbeat, ECS, Cisco NVM, flat EventID records; keys: {})",
+            keys.join(", ")
+        ))
     })
 }
+
+/// Reads a record of a known shape, a Splunk export's `_raw` XML with `read_xml`;
+/// `None` for an unknown shape.
+fn read_shape<'a, J: JsonValue<'a>>(shape: Shape, record: J, read_xml: ReadXml) -> Option<Result<Parsed, String>> {
+    Some(Ok(match shape {
+        Shape::EvtxDump => Parsed::one(evtx_dump::event(record), "evtx-dump-json"),
+        Shape::SplunkExport => return Some(splunk::events(record, read_xml)),
+        Shape::Winlogbeat => winlogbeat::modern(record),
+        Shape::WinlogbeatLegacy => Parsed::one(winlogbeat::legacy(record), "winlogbeat"),
+        Shape::CiscoNvm => Parsed::one(cisco_nvm::flow(record), "cisco-nvm"),
+        Shape::PowerShell => flat::powershell(record),
+        Shape::Flat => flat::event(record),
+        Shape::Unknown => return None,
+    }))
+}
+
+/// How an event's XML is read: by the parser, or as [`xml::read_event`] reads it.
+type ReadXml = fn(&str) -> Result<RawEvent, String>;
 
 /// A JSON value as the shape readers see it: serde's [`Value`], or a record
 /// [`extract`]ed in one pass with its strings borrowed. Both answer alike for the same
@@ -113,6 +110,10 @@ pub trait JsonValue<'a>: Copy {
     fn scalar(self) -> Option<String>;
     /// A number, or a string holding one, as an EventID.
     fn event_id(self) -> Option<u32>;
+    /// The boolean this is, if it is one.
+    fn as_bool(self) -> Option<bool>;
+    /// The array's elements in order; `None` when this is no array.
+    fn items(self) -> Option<impl Iterator<Item = Self>>;
 
     fn is_object(self) -> bool {
         self.fields().is_some()
@@ -139,6 +140,14 @@ impl<'a> JsonValue<'a> for &'a Value {
 
     fn event_id(self) -> Option<u32> {
         event_id_of(self)
+    }
+
+    fn as_bool(self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        self.as_array().map(|items| items.iter())
     }
 }
 

@@ -2,27 +2,27 @@
 //! `_raw` holds the event's XML as Splunk indexed it. `_time` (with its offset) is kept
 //! as the shipper's time; the event's own `SystemTime` still comes first.
 
-use super::{Parsed, scalar};
+use super::{JsonValue, Parsed, ReadXml};
 use crate::ingest::{RawEvent, xml};
-use serde_json::{Map, Value};
 
-pub fn events(record: &Map<String, Value>) -> Result<Parsed, String> {
-    if record.get("preview").and_then(Value::as_bool) == Some(true) {
+/// The record's events, each result's `_raw` read with `read_xml`.
+pub(super) fn events<'a, J: JsonValue<'a>>(record: J, read_xml: ReadXml) -> Result<Parsed, String> {
+    if record.get("preview").and_then(J::as_bool) == Some(true) {
         // Preview rows are repeated by the final results; reading both would count twice.
         return Ok(Parsed {
             events: Vec::new(),
             format: "splunk-export",
         });
     }
-    let results: Vec<&Value> = match (record.get("result"), record.get("results")) {
+    let results: Vec<J> = match (record.get("result"), record.get("results")) {
         (Some(result), _) => vec![result],
-        (None, Some(Value::Array(results))) => results.iter().collect(),
+        (None, Some(results)) => results.items().into_iter().flatten().collect(),
         _ => Vec::new(),
     };
     let mut events = Vec::new();
     let mut first_error = None;
     for result in results {
-        match event(result) {
+        match event(result, read_xml) {
             Ok(event) => events.push(event),
             Err(err) => {
                 first_error.get_or_insert(err);
@@ -39,24 +39,30 @@ pub fn events(record: &Map<String, Value>) -> Result<Parsed, String> {
 }
 
 /// One search result whose `_raw` is an event's XML.
-fn event(result: &Value) -> Result<RawEvent, String> {
+fn event<'a, J: JsonValue<'a>>(result: J, read_xml: ReadXml) -> Result<RawEvent, String> {
     let raw = result
         .get("_raw")
-        .and_then(Value::as_str)
+        .and_then(J::as_text)
         .ok_or("Splunk result without _raw")?;
-    event_from(
-        raw,
-        result.get("_time").and_then(scalar),
-        result.get("host").and_then(scalar),
+    read_beside(
+        &raw,
+        result.get("_time").and_then(J::scalar),
+        result.get("host").and_then(J::scalar),
+        read_xml,
     )
 }
 
 /// An event from a result's `_raw` XML, with Splunk's `_time` and `host` beside it.
 pub fn event_from(raw: &str, time: Option<String>, host: Option<String>) -> Result<RawEvent, String> {
+    read_beside(raw, time, host, xml::parse::parse_event)
+}
+
+/// [`event_from`], the XML read by `read_xml`.
+fn read_beside(raw: &str, time: Option<String>, host: Option<String>, read_xml: ReadXml) -> Result<RawEvent, String> {
     if !raw.trim_start().starts_with('<') {
         return Err("Splunk result's _raw is not an XML event (only XmlWinEventLog exports are read)".into());
     }
-    let mut event = xml::parse::parse_event(raw)?;
+    let mut event = read_xml(raw)?;
     event.shipper_time = time.map(|time| ("_time", time));
     if event.computer.is_none() {
         event.computer = host;
