@@ -36,7 +36,7 @@ fi
 
 fuzz/seed.sh
 cargo +nightly fuzz build --sanitizer "$sanitizer"
-binaries=fuzz/target/x86_64-unknown-linux-gnu/release
+binaries=${CARGO_TARGET_DIR:-fuzz/target}/x86_64-unknown-linux-gnu/release # cargo-fuzz builds into CARGO_TARGET_DIR when set
 mkdir -p fuzz/logs
 
 # Saved inputs that mean failure (libFuzzer's slow-unit-* files are only reported).
