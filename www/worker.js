@@ -92,7 +92,7 @@ onmessage = async ({ data: msg }) => {
       view: () => view(heldFor(msg.id), msg.query),
       files: () => heldFor(msg.id).model.files(msg.list, msg.page),
       full: () => fullFindings(heldFor(msg.id), msg.indexes),
-      suppression: () => JSON.parse(heldFor(msg.id).report.suppression(JSON.stringify(msg.rules))),
+      suppression: () => suppressionOf(heldFor(msg.id).report, msg.rules),
       export: () => exportBlob(heldFor(msg.id), msg),
       findings: () => heldFor(msg.id).report.items("findings", msg.start, PART_BYTES),
       browse: () => heldFor(msg.id).report.browsePage(JSON.stringify(msg.query), msg.start, msg.count),
@@ -345,7 +345,12 @@ function modelOf(report) {
     return all;
   };
   return new ReportModel({ ...whole, files: parsed("files"), findings: parsed("finding_briefs"), risk_totals: parsed("risk_totals") },
-    { suppress: (rules) => JSON.parse(report.suppression(JSON.stringify(rules))) });
+    { suppress: (rules) => suppressionOf(report, rules) });
+}
+
+/** What `rules` suppress in `report`, as the core decides: `{ by, risk_totals }`. */
+function suppressionOf(report, rules) {
+  return JSON.parse(report.suppression(JSON.stringify(rules)));
 }
 
 /** The model's view, with the full findings of the row opened; the rows shown carry briefs (what the table shows). */

@@ -210,7 +210,7 @@ fn text_of(value: &Value) -> String {
 /// Whether `text` matches the wildcard split on `*` into `pieces` (both lower case): the
 /// pieces between the first and the last are found in order, each at its leftmost place,
 /// which is always the best one, so nothing is retried.
-pub fn pieces_match(pieces: &[String], text: &str) -> bool {
+fn pieces_match(pieces: &[String], text: &str) -> bool {
     let [first, middle @ .., last] = pieces else {
         return pieces.first().is_some_and(|only| only == text);
     };
